@@ -1,0 +1,38 @@
+# Two commands do everything (see README.md):
+#   make lab    set up on first use, then open the course in JupyterLab
+#   make test   set up on first use, then run every test
+# Both create and reuse a virtual environment in .venv (no conda needed).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Port and kernel-cell timeout can be changed: make lab PORT=8899
+PORT   ?= 8888
+
+.PHONY: lab test setup outputs clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "Python >= 3.10 is needed; run: make PYTHON=python3.11 ..."; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile tests notebooks \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# Re-create the stored notebook outputs from a clean kernel (what nbval compares against).
+outputs: $(STAMP)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,55 @@
+"""The forward (noising) process q.
+
+One step (Ho et al. eq. 2):   q(x_t | x_{t−1}) = N(√(1 − β_t) x_{t−1}, β_t I)
+Closed form (eq. 4):          q(x_t | x_0)     = N(√ᾱ_t x_0, (1 − ᾱ_t) I)
+"""
+from __future__ import annotations
+
+import torch
+
+from ._checks import check_int, check_points, check_timesteps
+from .schedule import Schedule
+
+
+def _noise_like(x: torch.Tensor, noise, generator) -> torch.Tensor:
+    if noise is None:
+        return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    noise = check_points("noise", noise, x.shape[1]).to(x.dtype)
+    if noise.shape != x.shape:
+        raise ValueError(f"noise must have the same shape as the points {tuple(x.shape)}, "
+                         f"got {tuple(noise.shape)}")
+    return noise
+
+
+def q_sample(schedule: Schedule, x0: torch.Tensor, t, noise: torch.Tensor | None = None,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε  (eq. 4), with ε ~ N(0, I) unless ``noise`` is given.
+
+    ``t`` is an int in [0, T] or a long tensor of shape ``(n,)``; t = 0 returns x_0.
+    """
+    x0 = check_points("x0", x0)
+    t = check_timesteps("t", t, x0.shape[0], schedule.T, lo=0, device=x0.device)
+    eps = _noise_like(x0, noise, generator)
+    ab = schedule.gather("alpha_bar", t, x0)
+    return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
+
+
+def q_step(schedule: Schedule, x_prev: torch.Tensor, t, noise: torch.Tensor | None = None,
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """One forward step x_t = √(1 − β_t) x_{t−1} + √β_t ε  (eq. 2), t in [1, T]."""
+    x_prev = check_points("x_prev", x_prev)
+    t = check_timesteps("t", t, x_prev.shape[0], schedule.T, lo=1, device=x_prev.device)
+    eps = _noise_like(x_prev, noise, generator)
+    beta = schedule.gather("beta", t, x_prev)
+    return (1 - beta).sqrt() * x_prev + beta.sqrt() * eps
+
+
+def q_chain(schedule: Schedule, x0: torch.Tensor, t_end: int | None = None,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """Run the chain step by step: returns x_0, x_1, …, x_{t_end} stacked, shape ``(t_end + 1, n, 2)``."""
+    x0 = check_points("x0", x0)
+    t_end = schedule.T if t_end is None else check_int("t_end", t_end, 0, schedule.T)
+    xs = [x0]
+    for t in range(1, t_end + 1):
+        xs.append(q_step(schedule, xs[-1], t, generator=generator))
+    return torch.stack(xs)
