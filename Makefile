@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Port and kernel-cell timeout can be changed: make lab PORT=8899
 PORT   ?= 8888
 
-.PHONY: lab test setup outputs clean-venv
+.PHONY: lab test test-browser setup outputs html slides clean-venv
 
 setup: $(STAMP)
 
@@ -29,10 +29,23 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile tests notebooks \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
+# Only the browser tests: each notebook run in JupyterLab in headless Chromium, sliders moved
+# (needs chromium: sudo apt-get install chromium, or CHROMIUM_PATH=...). Screenshots: artifacts/screenshots/
+test-browser: $(STAMP)
+	$(PY) -m pytest tests/browser -v
+
 # Re-create the stored notebook outputs from a clean kernel (what nbval compares against).
 outputs: $(STAMP)
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1200 notebooks/*.ipynb
+
+# Static exports that work offline (scripts/export_course.py; npm fetches reveal.js, MathJax,
+# require.js and jQuery once into scripts/vendor/node_modules). EXECUTE=1 re-runs the notebooks first.
+html: $(STAMP)
+	$(PY) scripts/export_course.py html $(if $(EXECUTE),--execute)
+
+slides: $(STAMP)
+	$(PY) scripts/export_course.py slides $(if $(EXECUTE),--execute)
 
 clean-venv:
 	rm -rf $(VENV)

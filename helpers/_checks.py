@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 
 
 def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
     """Return ``value`` as an int, or raise if it is not an integer in ``[lo, hi]``."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+        if (isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point()
+                and not value.is_complex() and value.dtype != torch.bool):
             value = int(value.item())
         else:
             raise ValueError(f"{name} must be an integer in {_range(lo, hi)}, got {value!r}")
@@ -50,6 +52,8 @@ def check_points(name: str, x, dim: int = 2) -> torch.Tensor:
             raise ValueError(f"{name} must be an array of shape (n, {dim}), got {type(x).__name__}") from err
     if x.ndim != 2 or x.shape[1] != dim:
         raise ValueError(f"{name} must have shape (n, {dim}), got {tuple(x.shape)}")
+    if x.is_complex() or x.dtype == torch.bool:
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
     if not x.is_floating_point():
         x = x.float()
     if not torch.isfinite(x).all():
@@ -61,9 +65,14 @@ def check_timesteps(name: str, t, n: int, T: int, lo: int = 0,
                     device: torch.device | str | None = None) -> torch.Tensor:
     """Return timesteps as a long tensor of shape ``(n,)`` with values in ``[lo, T]``.
 
-    ``t`` may be a Python int (used for every point) or an integer tensor of shape
-    ``(n,)`` or ``(n, 1)``; anything else raises.
+    ``t`` may be a Python int (used for every point) or an integer tensor (or numpy
+    array / list) of shape ``(n,)`` or ``(n, 1)``; anything else raises.
     """
+    if isinstance(t, (list, tuple, np.ndarray)):
+        try:
+            t = torch.as_tensor(np.asarray(t))
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"{name} must hold integers in [{lo}, {T}], got {type(t).__name__}") from err
     if isinstance(t, torch.Tensor):
         if t.is_floating_point() or t.dtype == torch.bool:
             raise ValueError(f"{name} must hold integers in [{lo}, {T}], got dtype {t.dtype}")

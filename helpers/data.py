@@ -36,6 +36,20 @@ def butterfly_curve(theta: torch.Tensor) -> torch.Tensor:
     return torch.stack([r * torch.sin(theta), r * torch.cos(theta)], dim=-1)
 
 
+def butterfly_speed(theta: torch.Tensor) -> torch.Tensor:
+    """|c'(θ)| = √(r(θ)² + r'(θ)²), the arc length travelled per unit of θ, with
+    r'(θ) = −sin θ · e^{cos θ} + 8 sin 4θ + (5/12) sin⁴(θ/12) cos(θ/12).
+
+    Points with θ ~ U[0, 2π) have density 1 / (2π |c'(θ)|) per unit length along the curve:
+    slow stretches of the curve (small |c'|) collect more points.
+    """
+    theta = torch.as_tensor(theta, dtype=torch.float64)
+    r = butterfly_radius(theta)
+    dr = (-torch.sin(theta) * torch.exp(torch.cos(theta)) + 8 * torch.sin(4 * theta)
+          + 5 / 12 * torch.sin(theta / 12) ** 4 * torch.cos(theta / 12))
+    return torch.sqrt(r ** 2 + dr ** 2)
+
+
 def _normal(shape: tuple[int, ...], generator: GeneratorLike) -> torch.Tensor:
     if isinstance(generator, np.random.Generator):
         return torch.from_numpy(generator.standard_normal(shape))
@@ -65,6 +79,9 @@ def sample(n: int, noise: float = DEFAULT_NOISE, generator: GeneratorLike = None
     """
     n = check_int("n", n, 1)
     noise = check_float("noise", noise, 0.0)
+    if not isinstance(generator, np.random.Generator):
+        # one generator for both draws: an int seed must not restart the stream for the jitter
+        generator = _torch_generator(generator)
     theta = TWO_PI * _uniform((n,), generator)
     jitter = _normal((n, 2), generator)
     return (butterfly_curve(theta) + noise * jitter).float()

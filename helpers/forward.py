@@ -8,10 +8,12 @@ from __future__ import annotations
 import torch
 
 from ._checks import check_int, check_points, check_timesteps
-from .schedule import Schedule
+from .schedule import Schedule, check_schedule
 
 
 def _noise_like(x: torch.Tensor, noise, generator) -> torch.Tensor:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     if noise is None:
         return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     noise = check_points("noise", noise, x.shape[1]).to(x.dtype)
@@ -27,6 +29,7 @@ def q_sample(schedule: Schedule, x0: torch.Tensor, t, noise: torch.Tensor | None
 
     ``t`` is an int in [0, T] or a long tensor of shape ``(n,)``; t = 0 returns x_0.
     """
+    check_schedule("schedule", schedule)
     x0 = check_points("x0", x0)
     t = check_timesteps("t", t, x0.shape[0], schedule.T, lo=0, device=x0.device)
     eps = _noise_like(x0, noise, generator)
@@ -37,6 +40,7 @@ def q_sample(schedule: Schedule, x0: torch.Tensor, t, noise: torch.Tensor | None
 def q_step(schedule: Schedule, x_prev: torch.Tensor, t, noise: torch.Tensor | None = None,
            generator: torch.Generator | None = None) -> torch.Tensor:
     """One forward step x_t = √(1 − β_t) x_{t−1} + √β_t ε  (eq. 2), t in [1, T]."""
+    check_schedule("schedule", schedule)
     x_prev = check_points("x_prev", x_prev)
     t = check_timesteps("t", t, x_prev.shape[0], schedule.T, lo=1, device=x_prev.device)
     eps = _noise_like(x_prev, noise, generator)
@@ -47,6 +51,7 @@ def q_step(schedule: Schedule, x_prev: torch.Tensor, t, noise: torch.Tensor | No
 def q_chain(schedule: Schedule, x0: torch.Tensor, t_end: int | None = None,
             generator: torch.Generator | None = None) -> torch.Tensor:
     """Run the chain step by step: returns x_0, x_1, …, x_{t_end} stacked, shape ``(t_end + 1, n, 2)``."""
+    check_schedule("schedule", schedule)
     x0 = check_points("x0", x0)
     t_end = schedule.T if t_end is None else check_int("t_end", t_end, 0, schedule.T)
     xs = [x0]

@@ -39,7 +39,8 @@ class Schedule:
     def gather(self, name: str, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """``self.<name>[t]`` as a column of shape ``(n, 1)`` in ``like``'s dtype and device."""
         values = getattr(self, name)
-        return values.to(like.device)[t.to(like.device)].to(like.dtype).unsqueeze(-1)
+        # index and cast on the CPU first: MPS has no float64
+        return values[t.cpu()].to(like.dtype).to(like.device).unsqueeze(-1)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "betas": self.beta[1:].tolist()}
@@ -56,6 +57,13 @@ class Schedule:
                 f"beta_T={float(self.beta[-1]):.2e}, alpha_bar_T={float(self.alpha_bar[-1]):.2e})")
 
 
+def check_schedule(name: str, schedule) -> "Schedule":
+    """Return ``schedule`` if it is a :class:`Schedule`, else raise a ValueError naming ``name``."""
+    if not isinstance(schedule, Schedule):
+        raise ValueError(f"{name} must be a Schedule (e.g. linear_schedule()), got {type(schedule).__name__}")
+    return schedule
+
+
 def linear_schedule(T: int = DEFAULT_T, beta_1: float | None = None, beta_T: float | None = None) -> Schedule:
     """Linear β_t from β_1 to β_T (Ho et al. 2020, Sec. 4).
 
@@ -65,6 +73,9 @@ def linear_schedule(T: int = DEFAULT_T, beta_1: float | None = None, beta_T: flo
     """
     T = check_int("T", T, 1, 100_000)
     scale = 1000.0 / T
+    if beta_T is None and T <= 20:
+        raise ValueError(f"T must be in [21, 100000] for the default scaled betas (β_T = 0.02·1000/T "
+                         f"must stay below 1), got {T}; pass beta_1 and beta_T for a shorter chain")
     beta_1 = check_float("beta_1", 1e-4 * scale if beta_1 is None else beta_1, 0.0, 1.0, True, True)
     beta_T = check_float("beta_T", 0.02 * scale if beta_T is None else beta_T, 0.0, 1.0, True, True)
     return Schedule(torch.linspace(beta_1, beta_T, T, dtype=torch.float64), name="linear")
@@ -97,6 +108,7 @@ def prior_kl(schedule: Schedule, x0: torch.Tensor) -> float:
     q(x_T | x_0) = N(√ᾱ_T x_0, (1 − ᾱ_T) I). A value near 0 means x_T is pure noise,
     so sampling can start from N(0, I); a large value means the chain stops short.
     """
+    check_schedule("schedule", schedule)
     x0 = check_points("x0", x0).double()
     ab = schedule.alpha_bar[-1]
     kl = normal_kl(ab.sqrt() * x0, 1.0 - ab, torch.zeros(()), torch.ones(()))

@@ -1,0 +1,150 @@
+"""The reverse process p_θ: one step, then the whole loop (Ho et al. 2020, Algorithm 2).
+
+One step (eq. 11 for the mean, Sec. 3.2 for the variance)::
+
+    x_{t−1} = 1/√α_t · ( x_t − β_t / √(1 − ᾱ_t) · ε_θ(x_t, t) ) + σ_t z,   z ~ N(0, I)
+
+with σ_t² = β_t (the article's choice, ``variance="beta"``) or σ_t² = β̃_t =
+(1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t, the variance of the true posterior q(x_{t−1} | x_t, x_0)
+(``variance="beta_tilde"``). Ho et al. found both give similar samples.
+
+**No noise at the last step.** At t = 1 we return the mean (z = 0), as Algorithm 2 of
+Ho et al. does. The article adds σ_1 z there too; that adds a blur of √β_1 to every final
+point (about 0.02 model units ≈ 0.04 curve units with the default schedule, comparable
+to the data's own jitter of 0.05), which shows up as fuzzier samples and nothing else.
+
+Everything works in model units (see ``helpers.data.Normalizer``); decode the result
+for plots. The model contract: ``model(x_t, t) -> ε̂`` with ``x_t`` of shape (n, 2)
+and ``t`` a long tensor of shape (n,) in 1..T.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ._checks import check_int, check_points, check_timesteps
+from .schedule import Schedule
+
+VARIANCES = ("beta", "beta_tilde")
+
+EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _check_variance(variance: str) -> str:
+    if variance not in VARIANCES:
+        raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
+    return variance
+
+
+def reverse_variance(schedule: Schedule, variance: str = "beta") -> torch.Tensor:
+    """σ_t² for t = 0..T (float64, σ_0² = 0): β_t, or β̃_t = (1 − ᾱ_{t−1})/(1 − ᾱ_t) β_t (eq. 7).
+
+    β̃_t is taken from ``helpers.posterior.q_posterior`` (the posterior's variance does not
+    depend on x_0 or x_t), so the formula lives in one place.
+    """
+    _check_variance(variance)
+    if variance == "beta":
+        return schedule.beta.clone()
+    from .posterior import q_posterior  # eq. 7 lives there
+
+    T = schedule.T
+    t = torch.arange(1, T + 1)
+    zeros = torch.zeros(T, 2, dtype=torch.float64)
+    _, var = q_posterior(schedule, zeros, zeros, t)
+    var = torch.as_tensor(var, dtype=torch.float64).reshape(T, -1)[:, 0]
+    return torch.cat([torch.zeros(1, dtype=torch.float64), var])
+
+
+def model_device(model) -> torch.device:
+    """The device of a model's parameters, or the CPU for a parameter-free callable."""
+    if isinstance(model, nn.Module):
+        for p in model.parameters():
+            return p.device
+        for b in model.buffers():
+            return b.device
+    return torch.device("cpu")
+
+
+def p_mean_variance(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t,
+                    variance: str = "beta") -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean μ_θ(x_t, t) = (x_t − β_t/√(1 − ᾱ_t) ε_θ)/√α_t (eq. 11) and variance σ_t², each (n, 2)/(n, 1)."""
+    x_t = check_points("x_t", x_t)
+    t = check_timesteps("t", t, x_t.shape[0], schedule.T, lo=1, device=x_t.device)
+    _check_variance(variance)
+    eps = model(x_t, t)
+    if not isinstance(eps, torch.Tensor) or eps.shape != x_t.shape:
+        raise ValueError(f"model must return a tensor of shape {tuple(x_t.shape)}, "
+                         f"got {getattr(eps, 'shape', type(eps).__name__)}")
+    beta = schedule.gather("beta", t, x_t)
+    alpha = schedule.gather("alpha", t, x_t)
+    alpha_bar = schedule.gather("alpha_bar", t, x_t)
+    mean = (x_t - beta / (1 - alpha_bar).sqrt() * eps.to(x_t.dtype)) / alpha.sqrt()
+    var = reverse_variance(schedule, variance).to(x_t.device)[t].to(x_t.dtype).unsqueeze(-1)
+    return mean, var
+
+
+@torch.no_grad()
+def p_sample(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t,
+             generator: torch.Generator | None = None, variance: str = "beta",
+             noise: torch.Tensor | None = None, last_step_noise: bool = False) -> torch.Tensor:
+    """One reverse step x_t → x_{t−1} ~ N(μ_θ(x_t, t), σ_t² I) (Algorithm 2, line 4).
+
+    ``t`` is an int in 1..T or a long tensor of shape (n,). Where t = 1 no noise is added
+    unless ``last_step_noise=True`` (the article's choice). ``noise`` fixes z (shape of x_t).
+    """
+    x_t = check_points("x_t", x_t)
+    t = check_timesteps("t", t, x_t.shape[0], schedule.T, lo=1, device=x_t.device)
+    mean, var = p_mean_variance(model, schedule, x_t, t, variance)
+    if noise is None:
+        noise = torch.randn(x_t.shape, generator=generator, dtype=x_t.dtype).to(x_t.device)
+    else:
+        noise = check_points("noise", noise).to(device=x_t.device, dtype=x_t.dtype)
+        if noise.shape != x_t.shape:
+            raise ValueError(f"noise must have shape {tuple(x_t.shape)}, got {tuple(noise.shape)}")
+    if not last_step_noise:
+        var = torch.where(t.unsqueeze(-1) > 1, var, torch.zeros_like(var))
+    return mean + var.sqrt() * noise
+
+
+@torch.no_grad()
+def p_sample_loop(model: EpsModel, schedule: Schedule, n: int,
+                  generator: torch.Generator | int | None = None, variance: str = "beta",
+                  return_trajectory: bool = False, x_T: torch.Tensor | None = None,
+                  last_step_noise: bool = False, device: torch.device | str | None = None) -> torch.Tensor:
+    """Algorithm 2: x_T ~ N(0, I), then x_{t−1} = p_sample(x_t, t) for t = T, …, 1.
+
+    Returns x_0 of shape (n, 2), or with ``return_trajectory=True`` the whole path of shape
+    (T + 1, n, 2) indexed by the paper's t (``traj[t]`` is x_t, ``traj[0]`` the samples), the
+    same layout as ``helpers.forward.q_chain``. ``generator`` may be an int seed.
+    """
+    n = check_int("n", n, 1)
+    _check_variance(variance)
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        generator = torch.Generator().manual_seed(generator)
+    elif generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, an int seed or None, got {type(generator).__name__}")
+    device = torch.device(device) if device is not None else model_device(model)
+    if x_T is None:
+        x = torch.randn((n, 2), generator=generator).to(device)
+    else:
+        x = check_points("x_T", x_T).to(device=device, dtype=torch.float32)
+        if x.shape[0] != n:
+            raise ValueError(f"x_T must have shape ({n}, 2), got {tuple(x.shape)}")
+    was_training = isinstance(model, nn.Module) and model.training
+    if was_training:
+        model.eval()
+    try:
+        traj = [x] if return_trajectory else None
+        for t in range(schedule.T, 0, -1):
+            x = p_sample(model, schedule, x, t, generator=generator, variance=variance,
+                         last_step_noise=last_step_noise)
+            if traj is not None:
+                traj.append(x)
+    finally:
+        if was_training:
+            model.train()
+    if traj is not None:
+        return torch.stack(traj[::-1])
+    return x
