@@ -27,7 +27,7 @@ import torch
 from ._checks import check_float, check_points, check_timesteps
 from .forward import q_sample
 from .gaussian import normal_kl, normal_log_prob
-from .posterior import _column, posterior_coefficients, q_posterior
+from .posterior import _column, q_posterior
 from .sampling import VARIANCES, reverse_variance
 from .schedule import Schedule, check_schedule
 
@@ -130,16 +130,23 @@ def elbo_terms(schedule: Schedule, model: Model, x0: torch.Tensor, variance: str
     (L_0 the decoder, L_1..L_{T−1} the KLs at t = 2..T, L_T the prior), in nats.
 
     Each KL uses its own draw of x_t ~ q(x_t | x_0), so the row sum is an unbiased
-    one-sample estimate of the bound L for each point.
+    one-sample estimate of the bound L for each point. The model is called once on all
+    n·(T − 1) pairs (x_t, t), so it must accept a batch of that size.
     """
     x0 = check_points("x0", x0).double()
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    cols = [decoder_nll(schedule, model, x0, variance, generator)]
-    for t in range(2, schedule.T + 1):
-        cols.append(kl_term(schedule, model, x0, t, variance, generator))
-    cols.append(prior_term(schedule, x0))
-    return torch.stack(cols, dim=1)
+    n, T = x0.shape[0], schedule.T
+    l0 = decoder_nll(schedule, model, x0, variance, generator)
+    cols = [l0.unsqueeze(1)]
+    if T >= 2:
+        # all t = 2..T in one batched call (row-major: every point at t = 2, then t = 3, …);
+        # one big call is far faster than T small ones, and the model contract allows per-point t
+        t_all = torch.arange(2, T + 1).repeat_interleave(n)
+        kls = kl_term(schedule, model, x0.repeat(T - 1, 1), t_all, variance, generator)
+        cols.append(kls.reshape(T - 1, n).T)
+    cols.append(prior_term(schedule, x0).unsqueeze(1))
+    return torch.cat(cols, dim=1)
 
 
 def negative_elbo(schedule: Schedule, model: Model, x0: torch.Tensor, variance: str = "beta",

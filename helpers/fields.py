@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 
 from ._checks import check_float, check_int, check_points
 from .posterior import predict_x0_from_eps
+from .sampling import model_device
 from .schedule import Schedule, check_schedule
 
 
@@ -25,13 +26,15 @@ def grid_points(lim: float = 2.5, n: int = 17) -> torch.Tensor:
 
 
 def x0_guess(schedule: Schedule, model: Callable, x_t: torch.Tensor, t: int) -> torch.Tensor:
-    """x̂_0 of ``model`` at points ``x_t`` and one timestep ``t`` (on the CPU, float32)."""
+    """x̂_0 of ``model`` at points ``x_t`` and one timestep ``t``; the model runs on its own
+    device, the result comes back to the CPU (float32) for plotting."""
     check_schedule("schedule", schedule)
     x_t = check_points("x_t", x_t).float()
     t = check_int("t", t, 1, schedule.T)
     tt = torch.full((x_t.shape[0],), t, dtype=torch.long)
+    dev = model_device(model)
     with torch.no_grad():
-        eps = model(x_t, tt)
+        eps = model(x_t.to(dev), tt.to(dev))
     return predict_x0_from_eps(schedule, x_t, tt, eps.detach().cpu().float())
 
 

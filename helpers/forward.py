@@ -44,7 +44,11 @@ def q_step(schedule: Schedule, x_prev: torch.Tensor, t, noise: torch.Tensor | No
     x_prev = check_points("x_prev", x_prev)
     t = check_timesteps("t", t, x_prev.shape[0], schedule.T, lo=1, device=x_prev.device)
     eps = _noise_like(x_prev, noise, generator)
-    beta = schedule.gather("beta", t, x_prev)
+    return _step(x_prev, schedule.gather("beta", t, x_prev), eps)
+
+
+def _step(x_prev: torch.Tensor, beta: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """eq. 2 with the reparameterisation; ``beta`` is a column (n, 1) or a scalar tensor."""
     return (1 - beta).sqrt() * x_prev + beta.sqrt() * eps
 
 
@@ -54,7 +58,12 @@ def q_chain(schedule: Schedule, x0: torch.Tensor, t_end: int | None = None,
     check_schedule("schedule", schedule)
     x0 = check_points("x0", x0)
     t_end = schedule.T if t_end is None else check_int("t_end", t_end, 0, schedule.T)
-    xs = [x0]
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    out = torch.empty((t_end + 1, *x0.shape), dtype=x0.dtype, device=x0.device)
+    out[0] = x0
+    betas = schedule.beta.to(x0.dtype)  # validated once; the loop is eq. 2 with a scalar β_t
     for t in range(1, t_end + 1):
-        xs.append(q_step(schedule, xs[-1], t, generator=generator))
-    return torch.stack(xs)
+        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=x0.device)
+        out[t] = _step(out[t - 1], betas[t].to(x0.device), eps)
+    return out

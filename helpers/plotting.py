@@ -7,6 +7,7 @@ to be compared (x_0 … x_T, or a reverse trajectory) share one scale.
 from __future__ import annotations
 
 import math
+from numbers import Integral
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -125,7 +126,8 @@ def plot_grid(clouds: Sequence, labels: Sequence, *, lim: Limits = None, ncols: 
             ax.set_axis_off()
             continue
         lab = labels[i]
-        is_int = isinstance(lab, int) or (isinstance(lab, torch.Tensor) and lab.numel() == 1)
+        is_int = (isinstance(lab, Integral) and not isinstance(lab, bool)) or (
+            isinstance(lab, torch.Tensor) and lab.numel() == 1 and not lab.is_floating_point())
         scatter(arrays[i], ax, lim=box, s=s, color=color,
                 title=f"t = {int(lab)}" if is_int else str(lab), xlabel=xlabel, ylabel=ylabel)
         ax.label_outer()  # tick labels and axis labels only on the outer panels

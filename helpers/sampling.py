@@ -41,20 +41,15 @@ def _check_variance(variance: str) -> str:
 def reverse_variance(schedule: Schedule, variance: str = "beta") -> torch.Tensor:
     """σ_t² for t = 0..T (float64, σ_0² = 0): β_t, or β̃_t = (1 − ᾱ_{t−1})/(1 − ᾱ_t) β_t (eq. 7).
 
-    β̃_t is taken from ``helpers.posterior.q_posterior`` (the posterior's variance does not
-    depend on x_0 or x_t), so the formula lives in one place.
+    β̃_t is taken from ``helpers.posterior.posterior_coefficients`` so the formula lives in
+    one place.
     """
     _check_variance(variance)
     if variance == "beta":
         return schedule.beta.clone()
-    from .posterior import q_posterior  # eq. 7 lives there
+    from .posterior import posterior_coefficients  # eq. 7 lives there
 
-    T = schedule.T
-    t = torch.arange(1, T + 1)
-    zeros = torch.zeros(T, 2, dtype=torch.float64)
-    _, var = q_posterior(schedule, zeros, zeros, t)
-    var = torch.as_tensor(var, dtype=torch.float64).reshape(T, -1)[:, 0]
-    return torch.cat([torch.zeros(1, dtype=torch.float64), var])
+    return posterior_coefficients(schedule).var.clone()
 
 
 def model_device(model) -> torch.device:
@@ -77,10 +72,9 @@ def p_mean_variance(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t,
     if not isinstance(eps, torch.Tensor) or eps.shape != x_t.shape:
         raise ValueError(f"model must return a tensor of shape {tuple(x_t.shape)}, "
                          f"got {getattr(eps, 'shape', type(eps).__name__)}")
-    beta = schedule.gather("beta", t, x_t)
-    alpha = schedule.gather("alpha", t, x_t)
-    alpha_bar = schedule.gather("alpha_bar", t, x_t)
-    mean = (x_t - beta / (1 - alpha_bar).sqrt() * eps.to(x_t.dtype)) / alpha.sqrt()
+    from .elbo import model_mean_from_eps  # eq. 11 lives there (imported late: elbo imports us)
+
+    mean = model_mean_from_eps(schedule, x_t, t, eps.to(x_t.dtype))
     var = reverse_variance(schedule, variance).to(x_t.device)[t].to(x_t.dtype).unsqueeze(-1)
     return mean, var
 

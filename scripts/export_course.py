@@ -17,8 +17,9 @@ and in HTML_MANAGER below).
 Slides: a cell's own ``slideshow.slide_type`` metadata wins. Cells without it follow one
 rule, so notebooks need no slide markup: a Markdown cell that starts with an H1 or H2
 heading starts a new slide, one that starts with an H3 heading starts a sub-slide (reveal.js
-shows those below the slide; press ↓), a code cell whose output holds a figure starts a
-sub-slide, and every other cell continues the current slide (long slides scroll).
+shows those below the slide; press ↓), the first code cell (the imports) and every code cell
+whose output holds a figure start a sub-slide, and every other cell continues the current
+slide (long slides scroll).
 """
 from __future__ import annotations
 
@@ -169,7 +170,7 @@ def _has_figure(cell) -> bool:
                for o in cell.get("outputs", []))
 
 
-def slide_type(cell) -> str:
+def slide_type(cell, first_code: bool = False) -> str:
     """The reveal.js slide type of a cell: its own metadata, else the rule in the module docstring."""
     own = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
     if own:
@@ -179,7 +180,7 @@ def slide_type(cell) -> str:
             return "slide"
         if _starts_with_heading(cell.source, "3"):
             return "subslide"
-    if cell.cell_type == "code" and _has_figure(cell):
+    if cell.cell_type == "code" and (first_code or _has_figure(cell)):
         return "subslide"
     return "-"
 
@@ -187,8 +188,9 @@ def slide_type(cell) -> str:
 def mark_slides(nb):
     """A copy of ``nb`` with ``slideshow.slide_type`` set on every cell (the first one a slide)."""
     nb = copy.deepcopy(nb)
+    first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), None)
     for i, cell in enumerate(nb.cells):
-        kind = slide_type(cell)
+        kind = slide_type(cell, first_code=i == first_code)
         if i == 0 and kind in ("-", "fragment", "subslide"):
             kind = "slide"
         cell.metadata.setdefault("slideshow", {})["slide_type"] = kind

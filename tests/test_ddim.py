@@ -110,6 +110,27 @@ def test_eta0_with_optimal_denoiser_is_deterministic_and_lands_on_training_point
     assert mean_dist[10] > mean_dist[20] > mean_dist[50] and mean_dist[10] > 0.05
 
 
+def test_clip_x0_clamps_the_denoised_estimate_and_keeps_the_update_consistent():
+    """With clip_x0 the jump to s = 0 returns the clamped x̂_0; a loose clip changes nothing;
+    with an oracle ε whose x_0 lies inside the clip, the eq. 12 step is unchanged."""
+    sched = cosine_schedule(T)
+    g = torch.Generator().manual_seed(9)
+    x_t = 3 * torch.randn(200, 2, generator=g, dtype=torch.float64)
+    wild = lambda x, t: -x    # ε̂ = −x_t: x̂_0 = (1 + √(1−ᾱ)) x_t / √ᾱ, huge near T
+    out = ddim_step(wild, sched, x_t, T, 0, clip_x0=2.5)
+    assert float(out.abs().max()) <= 2.5 + 1e-12 and float(out.abs().max()) > 2.4
+    x_s = ddim_step(wild, sched, x_t, T, 150, clip_x0=2.5)
+    assert float(x_s.abs().max()) < 2.5 + float(x_t.abs().max())   # bounded by the clip + x_t
+    assert float(ddim_step(wild, sched, x_t, T, 150).abs().max()) > 1e3
+    x0 = torch.rand(200, 2, generator=g, dtype=torch.float64) - 0.5
+    eps = torch.randn(200, 2, generator=g, dtype=torch.float64)
+    xt = q_sample(sched, x0, 90, noise=eps)
+    torch.testing.assert_close(ddim_step(_oracle(eps), sched, xt, 90, 30, clip_x0=1.0),
+                               ddim_step(_oracle(eps), sched, xt, 90, 30), rtol=1e-9, atol=1e-10)
+    with pytest.raises(ValueError, match="clip_x0"):
+        ddim_step(wild, sched, x_t, T, 0, clip_x0=0.0)
+
+
 def test_loop_trajectory_layout_and_reproducibility():
     sched = linear_schedule(T)
     net = TimeEmbeddingNet(T=T).eval()
@@ -157,3 +178,24 @@ def test_step_rejects_bad_input():
         ddim_step(net, sched, x, 10, 5, eta=1.0, noise=torch.zeros(3, 2))
     with pytest.raises(ValueError, match="schedule"):
         ddim_step(net, "linear", x, 10, 5)
+
+
+def test_exercise_check_accepts_the_jump_and_rejects_common_mistakes(capsys):
+    from helpers.ddim import check_07_ddim_step
+
+    def right(schedule, x_t, t, s, eps):
+        x0 = (x_t - (1 - schedule.alpha_bar[t]).sqrt() * eps) / schedule.alpha_bar[t].sqrt()
+        return schedule.alpha_bar[s].sqrt() * x0 + (1 - schedule.alpha_bar[s]).sqrt() * eps
+
+    def uses_alpha(schedule, x_t, t, s, eps):
+        x0 = (x_t - (1 - schedule.alpha[t]).sqrt() * eps) / schedule.alpha[t].sqrt()
+        return schedule.alpha[s].sqrt() * x0 + (1 - schedule.alpha[s]).sqrt() * eps
+
+    assert check_07_ddim_step(right) is True
+    assert check_07_ddim_step(uses_alpha) is False
+    assert check_07_ddim_step(lambda *a: 1 / 0) is False
+    assert check_07_ddim_step(lambda sch, x, t, s, e: x[:3]) is False
+    out = capsys.readouterr().out
+    assert out.count("Correct") == 1 and "ZeroDivisionError" in out and "shape" in out
+    with pytest.raises(ValueError, match="fn must be"):
+        check_07_ddim_step("not a function")

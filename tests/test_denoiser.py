@@ -148,3 +148,27 @@ def test_bad_input_raises():
         OptimalDenoiser(S, n_theta=2)
     with pytest.raises(ValueError, match="schedule"):
         OptimalDenoiser(None)
+
+
+def test_thread_setting_is_restored():
+    before = torch.get_num_threads()
+    empirical_x0_mean(S, torch.zeros(4, 2), 5, torch.ones(3, 2))
+    assert torch.get_num_threads() == before
+
+
+def test_field_helper_arrows_end_at_the_denoised_guess():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.fields import grid_points, plot_denoiser_field
+    pts = sample(100, generator=12)
+    norm = Normalizer.fit(pts)
+    model = OptimalDenoiser(S, normalizer=norm)
+    fig, ax = plt.subplots()
+    disp = plot_denoiser_field(ax, S, model, 40, lim=2.0, n=5, max_len=0.5)
+    grid = grid_points(2.0, 5)
+    assert torch.allclose(grid + disp, model.x0_mean(grid, 40), atol=1e-5)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="max_len"):
+        plot_denoiser_field(ax, S, model, 40, max_len=0)

@@ -29,6 +29,16 @@ def test_q_step_with_given_noise_by_hand():
     assert torch.allclose(q_step(s, x, 3, noise=eps), math.sqrt(0.7) * x + math.sqrt(0.3) * eps)
 
 
+def test_q_chain_is_q_step_iterated():
+    x0 = torch.randn(7, 2, generator=torch.Generator().manual_seed(0))
+    chain = q_chain(S, x0, t_end=12, generator=torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(1)
+    x = x0
+    for t in range(1, 13):
+        x = q_step(S, x, t, generator=g)
+        assert torch.allclose(chain[t], x, atol=1e-6), t
+
+
 def test_per_point_timesteps():
     x0 = torch.ones(3, 2, dtype=torch.float64)
     eps = torch.zeros(3, 2, dtype=torch.float64)

@@ -56,6 +56,12 @@ def test_grid_shares_one_box_and_labels_panels():
     assert fig.get_suptitle() == "demo"
 
 
+def test_grid_labels_from_numpy_and_torch_ints():
+    import numpy as np
+    fig = plot_grid([torch.zeros(5, 2)] * 3, [np.int64(5), torch.tensor(7), "x_T"])
+    assert [ax.get_title() for ax in _visible(fig)] == ["t = 5", "t = 7", "x_T"]
+
+
 def test_grid_fixed_limits():
     fig = plot_grid([torch.zeros(5, 2)] * 2, ["a", "b"], lim=((-1, 2), (-3, 4)))
     for ax in _visible(fig):

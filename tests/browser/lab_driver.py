@@ -175,9 +175,14 @@ class LabPage:
             pending = any("*" in p for p in prompts)
             failed = any(TRACEBACK_RE.search(s) for c in state["cells"] for s in c["stderr"])
             idle = bool(state["status"]) and state["status"][0].endswith("| Idle")
+            if state["dialogs"] or (state["status"] and "Dead" in state["status"][0]):
+                return state  # e.g. "Kernel Restarting": the kernel died; the test reports it
+            # widget views may still say "Loading widget..." for a moment; after 15 s the
+            # test reports them as not rendered
+            loading = any("Loading widget..." in s for c in state["cells"] for s in c["text"])
             if idle and not pending and (numbered >= n_code_cells or failed):
                 idle_since = idle_since or time.monotonic()
-                if time.monotonic() - idle_since > 0.5:
+                if time.monotonic() - idle_since > (15 if loading else 0.5):
                     return state
             else:
                 idle_since = None
@@ -227,7 +232,10 @@ class LabPage:
     @staticmethod
     def handle_values(slider) -> dict:
         handle = slider.locator(".noUi-handle").first
-        return {key: handle.get_attribute(f"aria-value{key}") for key in ("min", "max", "now")}
+        values = {key: handle.get_attribute(f"aria-value{key}") for key in ("min", "max", "now")}
+        # aria-valuenow is rounded to 1 decimal by noUiSlider; aria-valuetext has 2 decimals
+        values["text"] = handle.get_attribute("aria-valuetext") or values["now"]
+        return values
 
     def press_slider(self, slider, key: str) -> None:
         """Focus the slider's handle and press a key (End, Home, ArrowRight...)."""
@@ -260,4 +268,10 @@ class LabPage:
             width = self.page.viewport_size["width"]
             self.page.set_viewport_size({"width": width, "height": int(min(height + 200, 16000))})
             self.page.wait_for_timeout(500)
+            last = self.page.locator(f"{ACTIVE} .jp-Notebook .jp-Cell").last.bounding_box()
+            if last:  # cut the empty "scroll past the end" space below the last cell
+                bottom = min(last["y"] + last["height"] + 40, self.page.viewport_size["height"])
+                self.page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": width,
+                                                           "height": bottom})
+                return
         self.page.screenshot(path=str(path))
