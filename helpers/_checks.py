@@ -87,7 +87,12 @@ def check_timesteps(name: str, t, n: int, T: int, lo: int = 0,
             raise ValueError(f"{name} must be in [{lo}, {T}], got values in "
                              f"[{int(t.min())}, {int(t.max())}]")
         return t.to(device) if device is not None else t
-    t = check_int(name, t, lo, T)
+    try:
+        t = check_int(name, t)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer in [{lo}, {T}], got {t!r}") from None
+    if not lo <= t <= T:  # the same message as for a tensor of timesteps
+        raise ValueError(f"{name} must be in [{lo}, {T}], got {t}")
     return torch.full((n,), t, dtype=torch.long, device=device)
 
 

@@ -118,8 +118,8 @@ class Normalizer:
         return cls((float(mean[0]), float(mean[1])), scale)
 
     def __post_init__(self):
-        if len(self.mean) != 2:
-            raise ValueError(f"mean must have 2 entries, got {len(self.mean)}")
+        if not hasattr(self.mean, "__len__") or len(self.mean) != 2:
+            raise ValueError(f"mean must have 2 entries (m_x, m_y), got {self.mean!r}")
         for v in self.mean:
             check_float("mean", v)
         check_float("scale", self.scale, 0.0, lo_open=True)

@@ -19,7 +19,6 @@ All terms are in nats per point, summed over the 2 coordinates.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
@@ -29,7 +28,7 @@ from .forward import q_sample
 from .gaussian import normal_kl, normal_log_prob
 from .posterior import _column, q_posterior
 from .sampling import VARIANCES, reverse_variance
-from .schedule import Schedule, check_schedule
+from .schedule import Schedule, check_schedule, prior_kl_per_point
 
 Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -72,11 +71,14 @@ def loss_weights(schedule: Schedule, variance: str = "beta") -> torch.Tensor:
 
 
 def prior_term(schedule: Schedule, x0: torch.Tensor) -> torch.Tensor:
-    """L_T per point, shape ``(n,)``: KL( N(√ᾱ_T x_0, (1 − ᾱ_T) I) ‖ N(0, I) )."""
-    check_schedule("schedule", schedule)
-    x0 = check_points("x0", x0).double()
-    ab = schedule.alpha_bar[-1]
-    return normal_kl(ab.sqrt() * x0, 1 - ab, torch.zeros(()), torch.ones(())).sum(-1)
+    """L_T per point, shape ``(n,)``: KL( N(√ᾱ_T x_0, (1 − ᾱ_T) I) ‖ N(0, I) ) (eq. 5);
+    the formula lives in ``helpers.schedule.prior_kl_per_point``."""
+    return prior_kl_per_point(schedule, x0)
+
+
+def _check_model(model) -> None:
+    if not callable(model):
+        raise ValueError(f"model must be callable as model(x_t, t) -> eps, got {type(model).__name__}")
 
 
 def _model_eps(model: Model, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -102,6 +104,8 @@ def kl_term(schedule: Schedule, model: Model, x0: torch.Tensor, t, variance: str
             generator: torch.Generator | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
     """L_{t−1} per point, shape ``(n,)``, t in [2, T]: KL( q(x_{t−1}|x_t,x_0) ‖ N(μ_θ, σ_t² I) )
     at one draw x_t ~ q(x_t | x_0) (eq. 4; pass ``noise`` to fix it)."""
+    check_schedule("schedule", schedule)
+    _check_model(model)
     x0 = check_points("x0", x0).double()
     t = check_timesteps("t", t, x0.shape[0], schedule.T, lo=2)
     x_t = q_sample(schedule, x0, t, noise=noise, generator=generator)
@@ -115,6 +119,8 @@ def kl_term(schedule: Schedule, model: Model, x0: torch.Tensor, t, variance: str
 def decoder_nll(schedule: Schedule, model: Model, x0: torch.Tensor, variance: str = "beta",
                 generator: torch.Generator | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
     """L_0 per point, shape ``(n,)``: −log N(x_0; μ_θ(x_1, 1), σ_1² I) at one draw x_1 ~ q(x_1 | x_0)."""
+    check_schedule("schedule", schedule)
+    _check_model(model)
     x0 = check_points("x0", x0).double()
     t = torch.ones(x0.shape[0], dtype=torch.long)
     x_1 = q_sample(schedule, x0, t, noise=noise, generator=generator)
@@ -133,6 +139,8 @@ def elbo_terms(schedule: Schedule, model: Model, x0: torch.Tensor, variance: str
     one-sample estimate of the bound L for each point. The model is called once on all
     n·(T − 1) pairs (x_t, t), so it must accept a batch of that size.
     """
+    check_schedule("schedule", schedule)
+    _check_model(model)
     x0 = check_points("x0", x0).double()
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
@@ -168,8 +176,7 @@ def simple_loss(model: Model, schedule: Schedule, x0: torch.Tensor,
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     check_schedule("schedule", schedule)
-    if not callable(model):
-        raise ValueError(f"model must be callable as model(x_t, t), got {type(model).__name__}")
+    _check_model(model)
     x0 = check_points("x0", x0)
     n = x0.shape[0]
     if t is None:
@@ -177,10 +184,14 @@ def simple_loss(model: Model, schedule: Schedule, x0: torch.Tensor,
     t = check_timesteps("t", t, n, schedule.T, lo=1, device=x0.device)
     if noise is None:
         noise = torch.randn(x0.shape, generator=generator).to(device=x0.device, dtype=x0.dtype)
+    noise = check_points("noise", noise).to(device=x0.device, dtype=x0.dtype)
+    if noise.shape != x0.shape:
+        raise ValueError(f"noise must have the same shape as x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
     x_t = q_sample(schedule, x0, t, noise=noise)
     eps_pred = model(x_t, t)
-    if eps_pred.shape != x0.shape:
-        raise ValueError(f"model output must have shape {tuple(x0.shape)}, got {tuple(eps_pred.shape)}")
+    if not isinstance(eps_pred, torch.Tensor) or eps_pred.shape != x0.shape:
+        raise ValueError(f"model output must be a tensor of shape {tuple(x0.shape)}, "
+                         f"got {getattr(eps_pred, 'shape', type(eps_pred).__name__)}")
     per_point = (noise.to(eps_pred.dtype) - eps_pred).square().mean(dim=1)
     return per_point.mean() if reduction == "mean" else per_point
 
@@ -189,4 +200,4 @@ def gaussian_nll(x0: torch.Tensor, var: float) -> torch.Tensor:
     """−log N(x_0; 0, var I) per point (the exact NLL of Gaussian data, for known-answer checks)."""
     x0 = check_points("x0", x0).double()
     var = check_float("var", var, 0.0, lo_open=True)
-    return 0.5 * (x0.pow(2).sum(-1) / var + x0.shape[1] * math.log(2 * math.pi * var))
+    return -normal_log_prob(x0, torch.zeros(()), torch.tensor(var, dtype=torch.float64)).sum(-1)

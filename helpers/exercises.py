@@ -74,15 +74,24 @@ def half_signal_t(schedule: Schedule) -> int:
     return int(below[0]) if below.numel() else schedule.T + 1
 
 
-def check_02_half_signal_t(answer, schedule: Schedule) -> bool:
-    """Exercise 02b: ``answer`` must be the first t at which ᾱ_t < ½ (SNR below 1)."""
-    check_schedule("schedule", schedule)
+def check_first_t(answer, want: int, good: str, how: str) -> bool:
+    """Shared verdict of the "from which t on …?" exercises: ``answer`` must equal ``want``.
+
+    ``good`` is said when it does (after "from t = want on, "), ``how`` is the hint otherwise.
+    """
     try:
         answer = check_int("answer", answer, 0)
     except ValueError as err:
         return _verdict(False, "", str(err))
-    want = half_signal_t(schedule)
     if answer == want:
-        return _verdict(True, f"from t = {want} on, noise outweighs signal ({schedule.name} schedule).", "")
+        return _verdict(True, f"from t = {want} on, {good}", "")
     hint = "too early" if answer < want else "too late"
-    return _verdict(False, "", f"t = {answer} is {hint}; look for the first t with alpha_bar[t] < 0.5.")
+    return _verdict(False, "", f"t = {answer} is {hint}; {how}")
+
+
+def check_02_half_signal_t(answer, schedule: Schedule) -> bool:
+    """Exercise 02b: ``answer`` must be the first t at which ᾱ_t < ½ (SNR below 1)."""
+    check_schedule("schedule", schedule)
+    return check_first_t(answer, half_signal_t(schedule),
+                         f"noise outweighs signal ({schedule.name} schedule).",
+                         "look for the first t with alpha_bar[t] < 0.5.")

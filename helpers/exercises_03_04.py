@@ -8,15 +8,10 @@ from typing import Callable
 
 import torch
 
-from ._checks import check_int
+from .exercises import _verdict, check_first_t
 from .networks import PredictNoiseNet, count_parameters
 from .posterior import posterior_coefficients, q_posterior
 from .schedule import Schedule, check_schedule, cosine_schedule, linear_schedule
-
-
-def _verdict(ok: bool, good: str, bad: str) -> bool:
-    print(("Correct: " + good) if ok else ("Not yet: " + bad))
-    return ok
 
 
 def check_03_posterior_mean(fn: Callable) -> bool:
@@ -55,15 +50,8 @@ def crossover_t(schedule: Schedule) -> int:
 def check_03_crossover(answer, schedule: Schedule) -> bool:
     """Exercise 03b: the first t where the weight on x_t exceeds the weight on x_0."""
     check_schedule("schedule", schedule)
-    try:
-        answer = check_int("answer", answer, 0)
-    except ValueError as err:
-        return _verdict(False, "", str(err))
-    want = crossover_t(schedule)
-    if answer == want:
-        return _verdict(True, f"from t = {want} on, μ̃_t leans on x_t more than on x_0.", "")
-    hint = "too early" if answer < want else "too late"
-    return _verdict(False, "", f"t = {answer} is {hint}; compare coef_xt[t] with coef_x0[t].")
+    return check_first_t(answer, crossover_t(schedule), "μ̃_t leans on x_t more than on x_0.",
+                         "compare coef_xt[t] with coef_x0[t].")
 
 
 def check_04_param_count(fn: Callable) -> bool:

@@ -43,8 +43,9 @@ def plot_denoiser_field(ax: Axes, schedule: Schedule, model: Callable, t: int, l
                         title: str | None = None) -> torch.Tensor:
     """Arrows x_t → x̂_0 on a grid at timestep ``t``; returns the displacements ``(n², 2)``.
 
-    ``data`` (model units) is drawn faintly underneath. Arrows longer than ``max_len`` are
-    shortened to it and drawn in red, so a wild untrained net does not swamp the panel.
+    Each arrow starts at a small black dot (its grid point x_t), so its direction reads at a
+    glance. ``data`` (model units) is drawn faintly underneath. Arrows longer than ``max_len``
+    are shortened to it and drawn in red, so a wild untrained net does not swamp the panel.
     """
     x_t = grid_points(lim, n)
     disp = x0_guess(schedule, model, x_t, t) - x_t
@@ -62,6 +63,7 @@ def plot_denoiser_field(ax: Axes, schedule: Schedule, model: Callable, t: int, l
         if mask.any():
             ax.quiver(x_t[mask, 0], x_t[mask, 1], shown[mask, 0], shown[mask, 1], color=color,
                       angles="xy", scale_units="xy", scale=1.0, width=0.004)
+    ax.plot(x_t[:, 0], x_t[:, 1], ".", ms=2, color="k")  # the tails: where each arrow starts
     ax.set_xlim(-lim * 1.1, lim * 1.1)
     ax.set_ylim(-lim * 1.1, lim * 1.1)
     ax.set_aspect("equal")

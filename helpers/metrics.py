@@ -19,6 +19,7 @@ import torch
 
 from ._checks import check_float, check_int, check_points
 from .data import DEFAULT_NOISE, TWO_PI, butterfly_curve, sample
+from .sampling import torch_threads
 
 DEFAULT_BANDWIDTHS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # curve units: the jitter … a wing
 _CHUNK = 1024
@@ -33,8 +34,16 @@ def _kernel_sum(x: torch.Tensor, y: torch.Tensor, bandwidths: tuple[float, ...])
     hs = sorted(bandwidths, reverse=True)  # coarse first
     doubling = all(abs(a / b - 2.0) < 1e-12 for a, b in zip(hs, hs[1:]))
     total = torch.zeros((), dtype=torch.float64)
-    for i in range(0, x.shape[0], _CHUNK):
-        d2 = torch.cdist(x[i:i + _CHUNK], y).pow_(2)
+    with torch_threads(1):  # see torch_threads: a second thread only waits on a shared CPU
+        for i in range(0, x.shape[0], _CHUNK):
+            total += _kernel_chunk(x[i:i + _CHUNK], y, hs, doubling)
+    return float(total)
+
+
+def _kernel_chunk(x: torch.Tensor, y: torch.Tensor, hs: list[float], doubling: bool) -> torch.Tensor:
+    total = torch.zeros((), dtype=torch.float64)
+    if True:
+        d2 = torch.cdist(x, y).pow_(2)
         if doubling:
             k = torch.exp(d2.mul_(-1.0 / (2 * hs[0] ** 2)))
             total += k.sum(dtype=torch.float64)
@@ -44,7 +53,7 @@ def _kernel_sum(x: torch.Tensor, y: torch.Tensor, bandwidths: tuple[float, ...])
         else:
             for h in hs:
                 total += torch.exp(d2 * (-1.0 / (2 * h * h))).sum(dtype=torch.float64)
-    return float(total)
+    return total
 
 
 def _mmd2(kxx: float, kyy: float, kxy: float, n: int, m: int) -> float:
@@ -86,8 +95,9 @@ def distance_to_curve(x: torch.Tensor, n_grid: int = 20_000) -> torch.Tensor:
     x = check_points("x", x).double()
     curve = clean_curve(n_grid)
     out = torch.empty(x.shape[0], dtype=torch.float64)
-    for i in range(0, x.shape[0], _CHUNK):
-        out[i:i + _CHUNK] = torch.cdist(x[i:i + _CHUNK], curve).min(dim=1).values
+    with torch_threads(1):
+        for i in range(0, x.shape[0], _CHUNK):
+            out[i:i + _CHUNK] = torch.cdist(x[i:i + _CHUNK], curve).min(dim=1).values
     return out
 
 

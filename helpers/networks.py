@@ -15,9 +15,13 @@ from torch import nn
 from ._checks import check_int, check_points, check_timesteps
 
 
+_T_UNKNOWN = 10**9  # upper bound on t for a PredictNoiseNet built without T
+
+
 def _check_inputs(x: torch.Tensor, t: torch.Tensor, T: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model contract: x float (n, 2), finite; t integers of shape (n,) in the paper's 1..T."""
     x = check_points("x", x)
-    t = check_timesteps("t", t, x.shape[0], T if T is not None else 10**9, lo=0, device=x.device)
+    t = check_timesteps("t", t, x.shape[0], T if T is not None else _T_UNKNOWN, lo=1, device=x.device)
     return x, t
 
 
@@ -68,6 +72,9 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0
 
     ``t`` is a float tensor of shape ``(n,)``; returns ``(n, dim)``.
     """
+    if not isinstance(t, torch.Tensor) or t.ndim != 1 or not t.is_floating_point():
+        raise ValueError(f"t must be a float tensor of shape (n,), got "
+                         f"{getattr(t, 'dtype', type(t).__name__)} {tuple(getattr(t, 'shape', ()))}")
     dim = check_int("dim", dim, 2)
     if dim % 2:
         raise ValueError(f"dim must be even, got {dim}")
@@ -113,9 +120,16 @@ class TimeEmbeddingNet(nn.Module):
         self.blocks = nn.ModuleList(ResidualBlock(hidden, emb_dim) for _ in range(n_blocks))
         self.out = nn.Sequential(nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, 2))
 
+    def time_features(self, t: torch.Tensor) -> torch.Tensor:
+        """The sinusoidal features of t (before the small MLP), shape ``(n, emb_dim)``: t is
+        rescaled to 1000·t/T so that any T spans the frequencies the way Ho et al.'s T = 1000 does."""
+        if not isinstance(t, torch.Tensor) or t.ndim != 1 or t.is_complex() or t.dtype == torch.bool:
+            raise ValueError(f"t must be a 1-D tensor of timesteps, got {getattr(t, 'shape', type(t).__name__)}")
+        return sinusoidal_embedding(t.to(torch.get_default_dtype()) / self.T * 1000.0, self.emb_dim)
+
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         x, t = _check_inputs(x, t, self.T)
-        emb = self.time_mlp(sinusoidal_embedding(t.to(x.dtype) / self.T * 1000.0, self.emb_dim))
+        emb = self.time_mlp(self.time_features(t).to(x.dtype))
         h = self.inp(x)
         for block in self.blocks:
             h = block(h, emb)

@@ -17,6 +17,7 @@ import torch
 
 from ._checks import check_points, check_timesteps
 from .schedule import Schedule, check_schedule
+from .schedule import column as _column  # values[t] as an (n, 1) column; used here and in elbo
 
 
 class PosteriorCoefficients(NamedTuple):
@@ -46,11 +47,6 @@ def posterior_coefficients(schedule: Schedule) -> PosteriorCoefficients:
     pad = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
     return PosteriorCoefficients(torch.cat([pad[:1], coef_x0]), torch.cat([pad[1:2], coef_xt]),
                                  torch.cat([pad[2:], var]))
-
-
-def _column(values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``values[t]`` as an ``(n, 1)`` column in ``like``'s dtype and device."""
-    return values[t.cpu()].to(device=like.device, dtype=like.dtype).unsqueeze(-1)
 
 
 def _pair(schedule: Schedule, a_name: str, a, b_name: str, b, t, lo: int):

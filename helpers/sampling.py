@@ -19,7 +19,8 @@ and ``t`` a long tensor of shape (n,) in 1..T.
 """
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -30,6 +31,30 @@ from .schedule import Schedule
 VARIANCES = ("beta", "beta_tilde")
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run a block with ``torch.set_num_threads(threads)``, then restore the old value.
+
+    ``None`` leaves the setting alone. One thread is the default of :func:`p_sample_loop`
+    and ``helpers.train.train``: their tensors are small (a few thousand 2-D points through
+    a narrow MLP), and on a shared 2-core machine a second thread made sampling 10x slower
+    (waiting at thread barriers); a laptop loses little with one thread.
+    """
+    if threads is None:
+        yield
+        return
+    threads = check_int("threads", threads, 1)
+    old = torch.get_num_threads()
+    if old == threads:
+        yield
+        return
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def _check_variance(variance: str) -> str:
@@ -106,12 +131,14 @@ def p_sample(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t,
 def p_sample_loop(model: EpsModel, schedule: Schedule, n: int,
                   generator: torch.Generator | int | None = None, variance: str = "beta",
                   return_trajectory: bool = False, x_T: torch.Tensor | None = None,
-                  last_step_noise: bool = False, device: torch.device | str | None = None) -> torch.Tensor:
+                  last_step_noise: bool = False, device: torch.device | str | None = None,
+                  threads: int | None = 1) -> torch.Tensor:
     """Algorithm 2: x_T ~ N(0, I), then x_{t−1} = p_sample(x_t, t) for t = T, …, 1.
 
     Returns x_0 of shape (n, 2), or with ``return_trajectory=True`` the whole path of shape
     (T + 1, n, 2) indexed by the paper's t (``traj[t]`` is x_t, ``traj[0]`` the samples), the
     same layout as ``helpers.forward.q_chain``. ``generator`` may be an int seed.
+    ``threads``: torch CPU threads during the loop (restored after; see :func:`torch_threads`).
     """
     n = check_int("n", n, 1)
     _check_variance(variance)
@@ -130,15 +157,18 @@ def p_sample_loop(model: EpsModel, schedule: Schedule, n: int,
     if was_training:
         model.eval()
     try:
-        traj = [x] if return_trajectory else None
-        for t in range(schedule.T, 0, -1):
-            x = p_sample(model, schedule, x, t, generator=generator, variance=variance,
-                         last_step_noise=last_step_noise)
-            if traj is not None:
-                traj.append(x)
+        with torch_threads(threads):
+            return _loop(model, schedule, x, generator, variance, return_trajectory, last_step_noise)
     finally:
         if was_training:
             model.train()
-    if traj is not None:
-        return torch.stack(traj[::-1])
-    return x
+
+
+def _loop(model, schedule, x, generator, variance, return_trajectory, last_step_noise):
+    traj = [x] if return_trajectory else None
+    for t in range(schedule.T, 0, -1):
+        x = p_sample(model, schedule, x, t, generator=generator, variance=variance,
+                     last_step_noise=last_step_noise)
+        if traj is not None:
+            traj.append(x)
+    return torch.stack(traj[::-1]) if traj is not None else x

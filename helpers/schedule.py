@@ -16,6 +16,13 @@ from .gaussian import normal_kl
 DEFAULT_T = 180  # the article's grid of x_t ends at t = 180
 
 
+def column(values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``values[t]`` (an array indexed by the paper's t) as an ``(n, 1)`` column in ``like``'s
+    dtype and device, ready to multiply points of shape ``(n, 2)``."""
+    # index and cast on the CPU first: MPS has no float64
+    return values[t.cpu()].to(like.dtype).to(like.device).unsqueeze(-1)
+
+
 class Schedule:
     """β_1..β_T and everything derived from them (float64, indexed by the paper's t)."""
 
@@ -38,9 +45,9 @@ class Schedule:
 
     def gather(self, name: str, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """``self.<name>[t]`` as a column of shape ``(n, 1)`` in ``like``'s dtype and device."""
-        values = getattr(self, name)
-        # index and cast on the CPU first: MPS has no float64
-        return values[t.cpu()].to(like.dtype).to(like.device).unsqueeze(-1)
+        if name not in ("beta", "alpha", "alpha_bar"):
+            raise ValueError(f"name must be one of 'beta', 'alpha', 'alpha_bar', got {name!r}")
+        return column(getattr(self, name), t, like)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "betas": self.beta[1:].tolist()}
@@ -102,14 +109,19 @@ def make_schedule(kind: str = "linear", T: int = DEFAULT_T) -> Schedule:
     return makers[kind](T)
 
 
-def prior_kl(schedule: Schedule, x0: torch.Tensor) -> float:
-    """L_T: mean over x_0 of KL( q(x_T | x_0) || N(0, I) ), in nats per point.
-
-    q(x_T | x_0) = N(√ᾱ_T x_0, (1 − ᾱ_T) I). A value near 0 means x_T is pure noise,
-    so sampling can start from N(0, I); a large value means the chain stops short.
-    """
+def prior_kl_per_point(schedule: Schedule, x0: torch.Tensor) -> torch.Tensor:
+    """L_T for each point, shape ``(n,)``, float64: KL( q(x_T | x_0) || N(0, I) ) summed over the
+    coordinates, with q(x_T | x_0) = N(√ᾱ_T x_0, (1 − ᾱ_T) I) (eq. 4 at t = T; L_T of eq. 5)."""
     check_schedule("schedule", schedule)
     x0 = check_points("x0", x0).double()
     ab = schedule.alpha_bar[-1]
-    kl = normal_kl(ab.sqrt() * x0, 1.0 - ab, torch.zeros(()), torch.ones(()))
-    return float(kl.sum(-1).mean())
+    return normal_kl(ab.sqrt() * x0, 1.0 - ab, torch.zeros(()), torch.ones(())).sum(-1)
+
+
+def prior_kl(schedule: Schedule, x0: torch.Tensor) -> float:
+    """The prior check L_T (eq. 5): mean over x_0 of KL( q(x_T | x_0) || N(0, I) ), in nats per point.
+
+    A value near 0 means x_T is pure noise, so sampling can start from N(0, I); a large
+    value means the chain stops short.
+    """
+    return float(prior_kl_per_point(schedule, x0).mean())

@@ -22,8 +22,9 @@ from torch import nn
 from ._checks import check_float, check_int, check_points
 from .data import Normalizer
 from .device import default_device
+from .elbo import simple_loss
 from .forward import q_sample
-from .sampling import p_sample_loop
+from .sampling import p_sample_loop, torch_threads
 from .schedule import Schedule
 
 PREDICTIONS = ("eps", "x0")
@@ -115,7 +116,7 @@ def train(model: nn.Module, x0_data: torch.Tensor, schedule: Schedule, epochs: i
           device: torch.device | str | None = None, prediction: str = "eps", progress: bool = True,
           normalizer: Normalizer | None = None, lr_schedule: str = "constant",
           n_buckets: int = 10, n_snapshot: int = 1000, snapshot_variance: str = "beta",
-          threads: int | None = None) -> TrainResult:
+          threads: int | None = 1) -> TrainResult:
     """Train ``model`` in place with the simple loss (Algorithm 1, eq. 14); return a :class:`TrainResult`.
 
     One epoch is one pass over ``x0_data`` in shuffled batches of ``batch_size`` (``None``:
@@ -124,7 +125,8 @@ def train(model: nn.Module, x0_data: torch.Tensor, schedule: Schedule, epochs: i
     an exponential moving average of the weights (``None``: off). ``lr_schedule``:
     ``"constant"`` (the article), ``"cosine"`` decay to 0, or ``"onecycle"`` (warm up then
     anneal). ``seed`` fixes t, ε, the shuffling and the snapshot noise (initialise the
-    model under your own seed). ``threads`` sets torch's CPU threads during training only.
+    model under your own seed). ``threads``: torch CPU threads during training, restored
+    after (default 1, see ``helpers.sampling.torch_threads``; ``None`` leaves it alone).
     """
     x0, epochs, batch_size, lr, clip, ema, snaps, n_buckets = _check_settings(
         model, x0_data, schedule, epochs, batch_size, lr, clip, ema, snapshot_epochs, prediction,
@@ -167,12 +169,9 @@ def train(model: nn.Module, x0_data: torch.Tensor, schedule: Schedule, epochs: i
 
     from tqdm.auto import tqdm
 
-    old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
     start = time.perf_counter()
     step = 0
-    try:
+    with torch_threads(threads):
         bar = tqdm(range(1, epochs + 1), desc=type(model).__name__, disable=not progress,
                    mininterval=0.5, leave=True)
         for epoch in bar:
@@ -184,9 +183,11 @@ def train(model: nn.Module, x0_data: torch.Tensor, schedule: Schedule, epochs: i
             for b in range(steps_per_epoch):
                 idx = perm[b * batch_size:(b + 1) * batch_size]
                 xb, t, eps = x0[idx], t_all[idx], eps_all[idx]
-                x_t = q_sample(schedule, xb, t, noise=eps)
-                target = eps if prediction == "eps" else xb
-                per_point = (model(x_t, t) - target).pow(2).mean(dim=1)  # eq. 14, per point
+                if prediction == "eps":  # eq. 14, one loss per point
+                    per_point = simple_loss(model, schedule, xb, t=t, noise=eps, reduction="none")
+                else:  # the same x_t, but the target is x_0
+                    x_t = q_sample(schedule, xb, t, noise=eps)
+                    per_point = (model(x_t, t) - xb).square().mean(dim=1)
                 loss = per_point.mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -220,9 +221,6 @@ def train(model: nn.Module, x0_data: torch.Tensor, schedule: Schedule, epochs: i
                 model.train()
                 snap_seconds += time.perf_counter() - t0
         bar.close()
-    finally:
-        if threads is not None:
-            torch.set_num_threads(old_threads)
     elapsed = time.perf_counter() - start - snap_seconds
     model.eval()
     settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, clip=clip, ema=ema, seed=seed,

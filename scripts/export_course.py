@@ -230,6 +230,34 @@ def write_index(out: Path, entries: list[tuple[str, str]], slides: bool) -> None
                                                  intro=intro, items=items), encoding="utf-8")
 
 
+GUIDE = ROOT / "INSTRUCTOR_GUIDE.md"
+GUIDE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Instructor guide</title>
+<style>
+ body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; line-height: 1.5;
+        padding: 0 1rem; color: #222; }}
+ table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: .2rem .5rem; }}
+ pre {{ background: #f4f4f4; padding: .6rem; overflow-x: auto; }}
+</style>
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"], ["\\(", "\\)"]], processEscapes: true}},
+                    messageStyle: "none"}});
+</script>
+<script src="_static/mathjax/MathJax.js?config={mathjax_config}"></script>
+</head><body>
+{body}
+</body></html>
+"""
+
+
+def write_guide(out: Path) -> str:
+    """Render INSTRUCTOR_GUIDE.md to ``out/instructor_guide.html``; return the file name."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    body = markdown2html_mistune(GUIDE.read_text(encoding="utf-8"))
+    (out / "instructor_guide.html").write_text(GUIDE_PAGE.format(body=body, mathjax_config=MATHJAX_CONFIG), encoding="utf-8")
+    return "instructor_guide.html"
+
+
 def export(kind: str, out: Path, paths: list[str], run: bool) -> list[Path]:
     from nbconvert import HTMLExporter, SlidesExporter
 
@@ -257,6 +285,8 @@ def export(kind: str, out: Path, paths: list[str], run: bool) -> list[Path]:
         entries.append((title, target.name))
         written.append(target)
         print(f"wrote {target.relative_to(out.parent) if out.parent in target.parents else target}")
+    if not slides and GUIDE.exists():
+        entries.append(("Instructor guide", write_guide(out)))
     write_index(out, entries, slides)
     print(f"open {out / 'index.html'}")
     return written

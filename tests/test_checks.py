@@ -50,6 +50,10 @@ def test_check_timesteps_forms():
     assert check_timesteps("t", torch.tensor([[1], [2]]), 2, 10).tolist() == [1, 2]
     with pytest.raises(ValueError, match=r"t must be in \[1, 10\], got values in \[0, 2\]"):
         check_timesteps("t", torch.tensor([0, 2]), 2, 10, lo=1)
+    with pytest.raises(ValueError, match=r"t must be in \[1, 10\], got 11"):
+        check_timesteps("t", 11, 2, 10, lo=1)
+    with pytest.raises(ValueError, match=r"t must be an integer"):
+        check_timesteps("t", 2.0, 2, 10)
     with pytest.raises(ValueError, match="t must hold integers"):
         check_timesteps("t", torch.tensor([1.0, 2.0]), 2, 10)
     with pytest.raises(ValueError, match=r"t must be an int or have shape \(3,\)"):

@@ -112,6 +112,8 @@ def test_normalizer_by_hand():
     (lambda: Normalizer.fit(torch.ones(5, 2)), "x"),
     (lambda: Normalizer((0.0, 0.0), 0.0), "scale"),
     (lambda: Normalizer((0.0,), 1.0), "mean"),
+    (lambda: Normalizer(0.0, 1.0), "mean"),
+    (lambda: Normalizer((0.0, float("nan")), 1.0), "mean"),
     (lambda: Normalizer((0.0, 0.0), 1.0).encode(torch.zeros(3)), "x"),
     (lambda: Normalizer((0.0, 0.0), 1.0).decode(torch.zeros(3, 3)), "z"),
     (lambda: Normalizer.from_dict({"mean": [0.0, 0.0]}), "normalizer"),

@@ -82,9 +82,13 @@ def test_decoder_nll_is_weighted_eps_error():
     assert torch.allclose(got, -normal_log_prob(x0, mu, s1).sum(-1))
 
 
-def test_prior_term_matches_schedule_prior_kl():
-    x0 = torch.randn(100, 2, generator=torch.Generator().manual_seed(3))
-    assert float(prior_term(S, x0).mean()) == pytest.approx(prior_kl(S, x0), rel=1e-10)
+def test_prior_term_per_point_by_hand():
+    # 3-step chain with ᾱ_3 = 0.9·0.8·0.7 = 0.504; per coordinate KL = ½[ᾱ x² + (1 − ᾱ) − ln(1 − ᾱ) − 1]
+    s, ab = linear_schedule(3, beta_1=0.1, beta_T=0.3), 0.504
+    x0 = torch.tensor([[1.0, -2.0], [0.0, 0.5]])
+    want = [sum(0.5 * (ab * v * v + (1 - ab) - math.log(1 - ab) - 1) for v in row) for row in x0.tolist()]
+    assert prior_term(s, x0).tolist() == pytest.approx(want, rel=1e-12)
+    assert prior_kl(s, x0) == pytest.approx(sum(want) / 2, rel=1e-12)  # the prior check is their mean
 
 
 def test_elbo_equals_exact_nll_for_unit_gaussian_data():
@@ -96,9 +100,15 @@ def test_elbo_equals_exact_nll_for_unit_gaussian_data():
     n = 20_000  # SE ≈ 0.011 nats: a model 5% off (gap ≈ 0.064) fails this test
     g = torch.Generator().manual_seed(4)
     x0 = torch.randn(n, 2, generator=g, dtype=torch.float64)
+    state = g.get_state()
     L = negative_elbo(S25, GaussianOptimalEps(S25, 1.0), x0, "beta", generator=g)
     diff = L - gaussian_nll(x0, 1.0)
     assert abs(float(diff.mean())) < 5 * float(diff.std()) / math.sqrt(n) + 1e-9
+    # the same check has teeth: ε* scaled by 1.1 leaves a gap of ≈ 0.27 nats (≈ 23 SE)
+    g.set_state(state)
+    off = negative_elbo(S25, lambda x, t: 1.1 * GaussianOptimalEps(S25, 1.0)(x, t), x0, "beta", generator=g)
+    diff_off = off - gaussian_nll(x0, 1.0)
+    assert float(diff_off.mean()) > 5 * float(diff_off.std()) / math.sqrt(n)
     assert exact_model_variance(S25, 1.0, "beta") == pytest.approx(1.0, abs=1e-12)
 
 
@@ -128,12 +138,16 @@ def test_simple_loss_known_answer_and_gradient():
     s, n = 0.7, 200_000
     g = torch.Generator().manual_seed(7)
     x0 = s * torch.randn(n, 2, generator=g, dtype=torch.float64)
-    loss = simple_loss(GaussianOptimalEps(S, s), S, x0, generator=g)
+    per_point = simple_loss(GaussianOptimalEps(S, s), S, x0, generator=g, reduction="none")
     ab = S.alpha_bar[1:]
     want = float((ab * s * s / (ab * s * s + 1 - ab)).mean())
-    assert abs(float(loss) - want) < 0.01  # SE of a mean of ~2n χ²-like terms with mean < 1
-    zero = simple_loss(lambda x, t: torch.zeros_like(x), S, x0, generator=g)
-    assert abs(float(zero) - 1.0) < 0.01
+    se = float(per_point.std()) / math.sqrt(n)  # ≈ 0.001: t ~ U{1..T} and ε are both random
+    assert abs(float(per_point.mean()) - want) < 5 * se
+    # a 20% wrong predictor is far outside that band (excess error 0.04·E‖ε*‖²/2 ≈ 0.027)
+    off = simple_loss(lambda x, t: 1.2 * GaussianOptimalEps(S, s)(x, t), S, x0, generator=g)
+    assert float(off) - want > 5 * se
+    zero = simple_loss(lambda x, t: torch.zeros_like(x), S, x0, generator=g, reduction="none")
+    assert abs(float(zero.mean()) - 1.0) < 5 * float(zero.std()) / math.sqrt(n)  # E[ε²] = 1
     net = torch.nn.Linear(2, 2)
     out = simple_loss(lambda x, t: net(x), S, x0[:100].float(), generator=g)
     out.backward()
@@ -180,3 +194,19 @@ def test_bad_input_raises():
         simple_loss(m, S, torch.zeros(3, 2), reduction="sum")
     with pytest.raises(ValueError, match="var"):
         gaussian_nll(torch.zeros(3, 2), 0.0)
+    with pytest.raises(ValueError, match="noise"):
+        simple_loss(m, S, torch.zeros(3, 2), noise=torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="model output"):
+        simple_loss(lambda x, t: x.tolist(), S, torch.zeros(3, 2))
+    for call in (lambda: kl_term("linear", m, torch.zeros(3, 2), 5), lambda: decoder_nll(None, m, torch.zeros(3, 2)),
+                 lambda: elbo_terms(3, m, torch.zeros(3, 2))):
+        with pytest.raises(ValueError, match="schedule"):
+            call()
+    with pytest.raises(ValueError, match="model"):
+        elbo_terms(S25, "net", torch.zeros(3, 2))
+
+
+def test_gaussian_nll_hand_value():
+    # −log N((1, 2); 0, 4 I) = ½ (1 + 4)/4 + log(2π · 4)
+    got = gaussian_nll(torch.tensor([[1.0, 2.0]]), 4.0)
+    assert float(got) == pytest.approx(0.5 * 5 / 4 + math.log(8 * math.pi), rel=1e-12)

@@ -70,7 +70,8 @@ def test_every_notebook_title_is_in_its_page_and_the_index(built, kind, suffix):
 def test_pages_load_nothing_from_the_network_and_local_assets_exist(built, kind):
     out = built[kind]
     pages = sorted(out.glob("*.html"))
-    assert len(pages) == len(NOTEBOOKS) + 1
+    extra = 2 if kind == "html" else 1          # index.html (+ instructor_guide.html for html)
+    assert len(pages) == len(NOTEBOOKS) + extra
     for page in pages:
         text = page.read_text(encoding="utf-8")
         for url in _loaded_urls(text):
@@ -80,11 +81,19 @@ def test_pages_load_nothing_from_the_network_and_local_assets_exist(built, kind)
             local = out / unquote(url.split("?")[0].split("#")[0])
             assert local.exists(), f"{kind}/{page.name} refers to a missing file {url}"
     # the equations, widgets and (for slides) reveal.js are served from _static
-    if pages[0].name != "index.html":
-        text = pages[0].read_text(encoding="utf-8")
+    if NOTEBOOKS:
+        suffix = ".html" if kind == "html" else ".slides.html"
+        text = (out / (NOTEBOOKS[0].stem + suffix)).read_text(encoding="utf-8")
         assert "_static/mathjax/MathJax.js" in text and "_static/require.js" in text
         if kind == "slides":
             assert "_static/reveal.js/dist/reveal.js" in text
+
+
+def test_html_index_links_the_instructor_guide(built):
+    index = (built["html"] / "index.html").read_text(encoding="utf-8")
+    guide = (built["html"] / "instructor_guide.html").read_text(encoding="utf-8")
+    assert 'href="instructor_guide.html"' in index
+    assert re.search(r"<h1[^>]*>Instructor guide", guide) and "<table" in guide
 
 
 def test_slides_start_a_slide_at_each_h1_h2_heading(built):

@@ -44,14 +44,18 @@ def test_normal_kl_elementwise_shapes():
     assert kl.shape == (4, 2)
 
 
-@pytest.mark.parametrize("args", [(0.0, 0.0, 0.0, 1.0), (0.0, 1.0, 0.0, -1.0)])
-def test_normal_kl_rejects_bad_variance(args):
-    with pytest.raises(ValueError, match="var1 and var2 must be > 0"):
+@pytest.mark.parametrize("args,name", [((0.0, 0.0, 0.0, 1.0), "var1"), ((0.0, 1.0, 0.0, -1.0), "var2")])
+def test_normal_kl_rejects_bad_variance(args, name):
+    with pytest.raises(ValueError, match=rf"{name} must be > 0"):
         normal_kl(*args)
 
 
 def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="var must be > 0"):
         normal_log_prob(0.0, 0.0, 0.0)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="mean1 must be finite"):
         normal_kl(float("nan"), 1.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="x must be finite"):
+        normal_log_prob(torch.tensor([0.0, float("inf")]), 0.0, 1.0)
+    with pytest.raises(ValueError, match="mean must be a number"):
+        normal_log_prob(0.0, "zero", 1.0)

@@ -1,5 +1,7 @@
 """The two noise networks: the article's PredictNoiseNet (checked against the article's code) and
 TimeEmbeddingNet; both follow the model contract model(x_t (n,2), t (n,) long) -> (n,2)."""
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -77,6 +79,22 @@ def test_sinusoidal_embedding():
     assert e.shape == (3, 8) and e.abs().max() <= 1
     assert torch.allclose(e[0], torch.tensor([0.0] * 4 + [1.0] * 4))
     assert torch.allclose(e[:, :4].pow(2) + e[:, 4:].pow(2), torch.ones(3, 4))  # sin² + cos² = 1
+    # hand value: dim 4 → ω = (1, 10000^(−1/2) = 0.01), so t = 500 gives sin 500, sin 5, cos 500, cos 5
+    t500 = torch.tensor([500.0], dtype=torch.float64)
+    want = torch.tensor([[math.sin(500), math.sin(5), math.cos(500), math.cos(5)]], dtype=torch.float64)
+    assert torch.allclose(sinusoidal_embedding(t500, 4), want, atol=1e-12)
+
+
+def test_time_features_are_the_embedding_of_1000_t_over_T():
+    net = TimeEmbeddingNet(T=90, emb_dim=8)
+    t = torch.tensor([1, 45, 90])
+    assert torch.allclose(net.time_features(t), sinusoidal_embedding(torch.tensor([1000 / 90, 500.0, 1000.0]), 8))
+    # forward uses exactly these features: replacing them changes the output
+    x = torch.randn(3, 2, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ref = net(x, t)
+        net.time_features = lambda tt: torch.zeros(len(tt), 8)
+        assert not torch.allclose(net(x, t), ref)
 
 
 def test_gradients_flow():
@@ -89,8 +107,13 @@ def test_bad_input_raises():
     net = TimeEmbeddingNet(T=180)
     with pytest.raises(ValueError, match="x"):
         net(torch.zeros(4, 3), torch.ones(4, dtype=torch.long))
-    with pytest.raises(ValueError, match=r"t must be in \[0, 180\]"):
+    with pytest.raises(ValueError, match=r"t must be in \[1, 180\]"):
         net(torch.zeros(4, 2), torch.full((4,), 181))
+    for model in (net, PredictNoiseNet(T=180), PredictNoiseNet()):   # t = 0 is x_0 itself: no noise to predict
+        with pytest.raises(ValueError, match=r"t must be in \[1, "):
+            model(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="t must be a float tensor"):
+        sinusoidal_embedding(torch.arange(3), 8)
     with pytest.raises(ValueError, match="t"):
         net(torch.zeros(4, 2), torch.ones(3, dtype=torch.long))
     with pytest.raises(ValueError, match="t"):

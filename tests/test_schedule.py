@@ -116,6 +116,7 @@ def test_prior_kl_by_hand_single_point():
     (lambda: prior_kl("linear", torch.zeros(2, 2)), "schedule"),
     (lambda: prior_kl(linear_schedule(), torch.zeros(2, 3)), "x0"),
     (lambda: Schedule.from_dict({"beta": [0.1]}), "betas"),
+    (lambda: linear_schedule().gather("snr", torch.tensor([1]), torch.zeros(1, 2)), "name"),
 ])
 def test_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):

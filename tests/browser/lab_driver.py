@@ -261,13 +261,14 @@ class LabPage:
         """Save what the student sees; with full=True the window is made as tall as the notebook."""
         path.parent.mkdir(parents=True, exist_ok=True)
         if full:
-            height = self.page.evaluate(
-                """(active) => { const n = document.querySelector(active + ' .jp-WindowedPanel-outer')
-                                 || document.querySelector(active + ' .jp-Notebook');
-                                 return n ? n.scrollHeight : 900; }""", ACTIVE)
+            to_top = """(active) => { const n = document.querySelector(active + ' .jp-WindowedPanel-outer')
+                                      || document.querySelector(active + ' .jp-Notebook');
+                                      if (!n) return 900; n.scrollTop = 0; return n.scrollHeight; }"""
+            height = self.page.evaluate(to_top, ACTIVE)
             width = self.page.viewport_size["width"]
             self.page.set_viewport_size({"width": width, "height": int(min(height + 200, 16000))})
             self.page.wait_for_timeout(500)
+            self.page.evaluate(to_top, ACTIVE)
             last = self.page.locator(f"{ACTIVE} .jp-Notebook .jp-Cell").last.bounding_box()
             if last:  # cut the empty "scroll past the end" space below the last cell
                 bottom = min(last["y"] + last["height"] + 40, self.page.viewport_size["height"])

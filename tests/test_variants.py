@@ -1,0 +1,46 @@
+"""helpers.variants: the saved networks of notebook 07 differ in one choice each, under one budget."""
+import pytest
+import torch
+
+from helpers.networks import count_parameters
+from helpers.variants import (N_DATA, N_SMALL, VARIANTS, load_variant, training_data, variant_path)
+
+BASE = "linear_eps"
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return {name: load_variant(name) for name in VARIANTS}
+
+
+def test_every_variant_is_saved_small_and_loads(loaded):
+    for name, ck in loaded.items():
+        assert variant_path(name).stat().st_size < 300_000, name      # kilobytes, not megabytes
+        assert ck.info["variant"] == name
+        x = torch.zeros(4, 2)
+        assert ck.sampler(x, torch.full((4,), ck.schedule.T)).shape == (4, 2)
+
+
+def test_variants_share_the_budget_and_differ_in_one_choice(loaded):
+    base = loaded[BASE]
+    for name, ck in loaded.items():
+        spec = VARIANTS[name]
+        assert ck.schedule.name == spec["schedule"] and ck.prediction == spec["prediction"]
+        assert ck.info["n_data"] == spec["n_data"]
+        assert type(ck.model) is type(base.model)
+        assert ck.model.config() == base.model.config()
+        assert count_parameters(ck.model) == count_parameters(base.model)
+        assert ck.info["steps"] == base.info["steps"], (name, ck.info["steps"], base.info["steps"])
+        for key in ("lr", "ema", "lr_schedule", "seed", "data_seed"):
+            assert ck.info[key] == base.info[key], (name, key)
+        assert ck.normalizer == base.normalizer
+    assert loaded["cosine_eps"].schedule.T == base.schedule.T
+
+
+def test_training_data_is_a_prefix_of_the_full_set_and_names_are_checked():
+    full, small = training_data(N_DATA), training_data(N_SMALL)
+    assert full.shape == (N_DATA, 2) and torch.equal(small, full[:N_SMALL])
+    with pytest.raises(ValueError, match="name must be one of"):
+        load_variant("linear")
+    with pytest.raises(ValueError, match="name must be one of"):
+        variant_path("nope")
