@@ -6,7 +6,8 @@ The file is a plain ``dict`` that ``torch.load(path, weights_only=True)`` reads 
     {"format": "ddpm-butterfly-checkpoint", "version": 1,
      "meta": "<JSON text>",          # network class + config, schedule betas + T,
                                     # normalizer, prediction type, notes
-     "state_dict": {name: tensor}}   # the weights (the EMA weights if you pass them)
+     "state_dict": {name: tensor},   # the weights (the EMA weights if you pass them)
+     "extras": {name: tensor}}       # optional: loss curves, sample snapshots, …
 
 Saving never overwrites an existing file unless ``overwrite=True``; a wrong, truncated
 or mismatched file raises a ``ValueError`` that says what is wrong.
@@ -40,6 +41,7 @@ class Checkpoint:
     normalizer: Normalizer | None
     prediction: str = "eps"
     info: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)
 
     @property
     def sampler(self) -> nn.Module:
@@ -49,10 +51,12 @@ class Checkpoint:
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, schedule: Schedule,
                     normalizer: Normalizer | None = None, prediction: str = "eps",
-                    info: dict | None = None, overwrite: bool = False) -> Path:
+                    info: dict | None = None, extras: dict | None = None,
+                    overwrite: bool = False) -> Path:
     """Write ``model``'s weights, class name, config, the schedule, normalizer and prediction type.
 
-    ``info`` is any JSON-serialisable dict (e.g. training settings). Raises
+    ``info`` is any JSON-serialisable dict (e.g. training settings); ``extras`` a dict of
+    name → tensor (e.g. the loss history) stored next to the weights. Raises
     ``FileExistsError`` if ``path`` exists and ``overwrite`` is False. The file is written
     to a temporary name first and then renamed, so a crash never leaves half a file.
     """
@@ -76,8 +80,12 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, schedule: Schedul
         meta_text = json.dumps(meta)
     except TypeError as err:
         raise ValueError(f"info must be JSON-serialisable: {err}") from err
+    extras = extras or {}
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in extras.items()):
+        raise ValueError("extras must map names (str) to tensors")
     payload = {"format": FORMAT, "version": VERSION, "meta": meta_text,
-               "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+               "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+               "extras": {k: v.detach().cpu().clone() for k, v in extras.items()}}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
@@ -93,10 +101,12 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, schedule: Schedul
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu",
-                    expect_network: str | None = None, expect_T: int | None = None) -> Checkpoint:
+                    expect_network: str | None = None, expect_T: int | None = None,
+                    expect_schedule: Schedule | None = None) -> Checkpoint:
     """Read a file written by :func:`save_checkpoint` with ``torch.load(weights_only=True)``.
 
-    ``expect_network``/``expect_T`` check that the file holds what you meant to load.
+    ``expect_network``/``expect_T``/``expect_schedule`` check that the file holds what you
+    meant to load (a network sampled with another schedule than it was trained on is wrong).
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for anything else
     wrong: not a checkpoint, corrupt, or weights that do not fit the stored network.
     """
@@ -119,6 +129,7 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         schedule = Schedule.from_dict(meta["schedule"])
         normalizer = None if meta["normalizer"] is None else Normalizer.from_dict(meta["normalizer"])
         prediction = meta["prediction"]
+        extras = dict(payload.get("extras", {}))
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path} has missing or malformed metadata: {err}") from err
     if schedule.T != meta.get("T"):
@@ -129,6 +140,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise ValueError(f"{path} holds a {name}, expected a {expect_network}")
     if expect_T is not None and schedule.T != expect_T:
         raise ValueError(f"{path} was trained with T = {schedule.T}, expected T = {expect_T}")
+    if expect_schedule is not None and (expect_schedule.T != schedule.T or not torch.allclose(
+            expect_schedule.beta, schedule.beta, rtol=1e-9, atol=0.0)):
+        raise ValueError(f"{path} was trained with the schedule {schedule!r}, expected {expect_schedule!r}")
     model = build_network(name, **config)
     try:
         model.load_state_dict(state)
@@ -136,4 +150,4 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise ValueError(f"{path}: the weights do not fit {name}({config}): {err}") from err
     model.to(map_location).eval()
     return Checkpoint(model=model, schedule=schedule, normalizer=normalizer, prediction=prediction,
-                      info=meta.get("info", {}))
+                      info=meta.get("info", {}), extras=extras)

@@ -23,15 +23,26 @@ DEFAULT_NOISE = 0.05  # Gaussian jitter of the data, in curve units
 GeneratorLike = torch.Generator | np.random.Generator | int | None
 
 
+def _check_theta(theta) -> torch.Tensor:
+    """θ as a float64 tensor (any shape) of finite angles, or a ValueError naming ``theta``."""
+    try:
+        theta = torch.as_tensor(theta, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"theta must be angles in radians (a number or a tensor), got {type(theta).__name__}") from err
+    if not torch.isfinite(theta).all():
+        raise ValueError("theta must contain only finite angles (found NaN or inf)")
+    return theta
+
+
 def butterfly_radius(theta: torch.Tensor) -> torch.Tensor:
     """r(θ) = e^{cos θ} − 2 cos 4θ + sin^5(θ/12)."""
-    theta = torch.as_tensor(theta, dtype=torch.float64)
+    theta = _check_theta(theta)
     return torch.exp(torch.cos(theta)) - 2 * torch.cos(4 * theta) + torch.sin(theta / 12) ** 5
 
 
 def butterfly_curve(theta: torch.Tensor) -> torch.Tensor:
     """Points c(θ) = (r sin θ, r cos θ) on the clean curve, shape ``(*theta.shape, 2)``."""
-    theta = torch.as_tensor(theta, dtype=torch.float64)
+    theta = _check_theta(theta)
     r = butterfly_radius(theta)
     return torch.stack([r * torch.sin(theta), r * torch.cos(theta)], dim=-1)
 
@@ -43,7 +54,7 @@ def butterfly_speed(theta: torch.Tensor) -> torch.Tensor:
     Points with θ ~ U[0, 2π) have density 1 / (2π |c'(θ)|) per unit length along the curve:
     slow stretches of the curve (small |c'|) collect more points.
     """
-    theta = torch.as_tensor(theta, dtype=torch.float64)
+    theta = _check_theta(theta)
     r = butterfly_radius(theta)
     dr = (-torch.sin(theta) * torch.exp(torch.cos(theta)) + 8 * torch.sin(4 * theta)
           + 5 / 12 * torch.sin(theta / 12) ** 4 * torch.cos(theta / 12))

@@ -82,9 +82,14 @@ def _check_model(model) -> None:
 
 
 def _model_eps(model: Model, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """ε_θ(x_t, t) in float64 on x_t's device (the CPU). The model sees x_t cast to its own
+    parameters' dtype and device (float32 for nn.Modules, a GPU if it lives there)."""
     with torch.no_grad():
-        eps = model(x_t, t)
-    eps = check_points("model output", eps)
+        eps = model(_model_input(x_t, model), t)
+    if not isinstance(eps, torch.Tensor):
+        raise ValueError(f"model output must be a tensor of shape {tuple(x_t.shape)}, got {type(eps).__name__}")
+    # back to x_t's device *before* float64: Apple's MPS has no float64
+    eps = check_points("model output", eps.detach().to(x_t.device))
     if eps.shape != x_t.shape:
         raise ValueError(f"model output must have shape {tuple(x_t.shape)}, got {tuple(eps.shape)}")
     return eps.double()
@@ -110,7 +115,7 @@ def kl_term(schedule: Schedule, model: Model, x0: torch.Tensor, t, variance: str
     t = check_timesteps("t", t, x0.shape[0], schedule.T, lo=2)
     x_t = q_sample(schedule, x0, t, noise=noise, generator=generator)
     mean, var = q_posterior(schedule, x0, x_t, t)
-    eps = _model_eps(model, _model_input(x_t, model), t)
+    eps = _model_eps(model, x_t, t)
     mu = model_mean_from_eps(schedule, x_t, t, eps)
     sigma2 = _column(elbo_variance(schedule, variance), t, x_t)
     return normal_kl(mean, var, mu, sigma2).sum(-1)
@@ -124,7 +129,7 @@ def decoder_nll(schedule: Schedule, model: Model, x0: torch.Tensor, variance: st
     x0 = check_points("x0", x0).double()
     t = torch.ones(x0.shape[0], dtype=torch.long)
     x_1 = q_sample(schedule, x0, t, noise=noise, generator=generator)
-    eps = _model_eps(model, _model_input(x_1, model), t)
+    eps = _model_eps(model, x_1, t)
     mu = model_mean_from_eps(schedule, x_1, t, eps)
     sigma2 = _column(elbo_variance(schedule, variance), t, x_1)
     return -normal_log_prob(x0, mu, sigma2).sum(-1)

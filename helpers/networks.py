@@ -104,19 +104,24 @@ class TimeEmbeddingNet(nn.Module):
     """A better ε_θ for this data: sinusoidal embedding of t/T, residual MLP blocks.
 
     The time signal is bounded and smooth in t (the raw index reaches 180 and a Linear
-    of it is only a ramp); residual blocks keep gradients healthy.
+    of it is only a ramp); residual blocks keep gradients healthy. ``fourier > 0`` adds
+    sin/cos features of x at ``fourier`` octaves (π, 2π, 4π, …), see :meth:`input_features`.
     """
 
-    def __init__(self, T: int, hidden: int = 128, n_blocks: int = 3, emb_dim: int = 32):
+    def __init__(self, T: int, hidden: int = 128, n_blocks: int = 3, emb_dim: int = 32,
+                 fourier: int = 0):
         super().__init__()
         self.T = check_int("T", T, 1)
+        self.fourier = check_int("fourier", fourier, 0, 16)
         self.hidden = check_int("hidden", hidden, 1)
         self.n_blocks = check_int("n_blocks", n_blocks, 1)
         self.emb_dim = check_int("emb_dim", emb_dim, 2)
         if emb_dim % 2:
             raise ValueError(f"emb_dim must be even, got {emb_dim}")
         self.time_mlp = nn.Sequential(nn.Linear(emb_dim, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
-        self.inp = nn.Linear(2, hidden)
+        self.inp = nn.Linear(2 + 4 * self.fourier, hidden)
+        self.register_buffer("freqs", math.pi * 2.0 ** torch.arange(self.fourier, dtype=torch.float32),
+                             persistent=False)
         self.blocks = nn.ModuleList(ResidualBlock(hidden, emb_dim) for _ in range(n_blocks))
         self.out = nn.Sequential(nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, 2))
 
@@ -130,13 +135,24 @@ class TimeEmbeddingNet(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         x, t = _check_inputs(x, t, self.T)
         emb = self.time_mlp(self.time_features(t).to(x.dtype))
-        h = self.inp(x)
+        h = self.inp(self.input_features(x))
         for block in self.blocks:
             h = block(h, emb)
         return self.out(h)
 
+    def input_features(self, x: torch.Tensor) -> torch.Tensor:
+        """[x, sin(π 2^k x), cos(π 2^k x) for k < fourier] (Tancik et al. 2020): with them a
+        small MLP can follow the thin curve, which it struggles to do from x alone."""
+        if not self.fourier:
+            return x
+        angles = (x.unsqueeze(-1) * self.freqs.to(x.dtype)).flatten(1)
+        return torch.cat([x, torch.sin(angles), torch.cos(angles)], dim=-1)
+
     def config(self) -> dict:
-        return {"T": self.T, "hidden": self.hidden, "n_blocks": self.n_blocks, "emb_dim": self.emb_dim}
+        config = {"T": self.T, "hidden": self.hidden, "n_blocks": self.n_blocks, "emb_dim": self.emb_dim}
+        if self.fourier:  # only when used, so configs saved before the option still match
+            config["fourier"] = self.fourier
+        return config
 
 
 NETWORKS: dict[str, type[nn.Module]] = {

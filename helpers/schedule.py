@@ -27,7 +27,10 @@ class Schedule:
     """β_1..β_T and everything derived from them (float64, indexed by the paper's t)."""
 
     def __init__(self, betas: torch.Tensor, name: str = "custom"):
-        betas = torch.as_tensor(betas, dtype=torch.float64).flatten()
+        betas = torch.as_tensor(betas, dtype=torch.float64)
+        if betas.ndim > 1:
+            raise ValueError(f"betas must be 1-D (β_1, …, β_T), got shape {tuple(betas.shape)}")
+        betas = betas.flatten()
         if betas.numel() < 1:
             raise ValueError("betas must hold at least one value (T >= 1)")
         if not torch.isfinite(betas).all() or (betas <= 0).any() or (betas >= 1).any():

@@ -15,6 +15,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -230,3 +231,89 @@ def train(model: nn.Module, x0_data: torch.Tensor, schedule: Schedule, epochs: i
                        normalizer=normalizer, history=history, bucket_history=bucket_history,
                        bucket_edges=edges, snapshots=snapshots, elapsed=elapsed,
                        snapshot_seconds=snap_seconds, settings=settings)
+
+
+# ---------------------------------------------------------------------------------------
+# The course's default run (notebook 05, ``make checkpoint``, ``make bench``): one place.
+# ---------------------------------------------------------------------------------------
+CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+DEFAULT_N_DATA = 4000
+DEFAULT_DATA_SEED = 0
+DEFAULT_SEED = 0
+#: network name -> keyword arguments (besides T) of the default run
+DEFAULT_NETWORKS = {"PredictNoiseNet": dict(num_units=128), "TimeEmbeddingNet": dict(hidden=64, fourier=6)}
+#: the fast recipe (measured in benchmarks/bench_training.py): normalised data, mini-batches,
+#: a one-cycle learning rate; 1000 epochs so the snapshots fall on the article's epochs
+DEFAULT_RECIPE = dict(epochs=1000, batch_size=500, lr=3e-3, lr_schedule="onecycle", ema=None, clip=1.0)
+#: the article's recipe: the whole data set in one batch per epoch, Adam at a constant
+#: 1e-3 (its optimiser is not shown; 1e-3 is Adam's default), raw curve units, clip 1.0
+ARTICLE_RECIPE = dict(epochs=1000, batch_size=None, lr=1e-3, lr_schedule="constant", ema=None, clip=1.0)
+CHECKPOINT_NAMES = {"TimeEmbeddingNet": "butterfly_default.pt", "PredictNoiseNet": "butterfly_article_net.pt"}
+
+
+def default_data(n: int = DEFAULT_N_DATA, seed: int = DEFAULT_DATA_SEED) -> tuple[torch.Tensor, Normalizer]:
+    """The training set of the default run (curve units) and its fitted :class:`Normalizer`."""
+    from .data import sample
+
+    x = sample(n, generator=seed)
+    return x, Normalizer.fit(x)
+
+
+def default_network(name: str, T: int, seed: int = DEFAULT_SEED) -> nn.Module:
+    """A freshly initialised network of the default run (initialised under ``seed``)."""
+    from .networks import build_network
+
+    if name not in DEFAULT_NETWORKS:
+        raise ValueError(f"name must be one of {sorted(DEFAULT_NETWORKS)}, got {name!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_network(name, T=T, **DEFAULT_NETWORKS[name])
+
+
+def train_default(name: str, schedule: Schedule | None = None, progress: bool = True,
+                  snapshot_epochs=ARTICLE_EPOCHS, **overrides) -> TrainResult:
+    """Train network ``name`` with the default data and recipe (``overrides`` replace recipe items)."""
+    from .schedule import linear_schedule
+
+    schedule = linear_schedule() if schedule is None else schedule
+    x, norm = default_data()
+    recipe = DEFAULT_RECIPE | overrides
+    return train(default_network(name, schedule.T), x, schedule, normalizer=norm, seed=DEFAULT_SEED,
+                 snapshot_epochs=snapshot_epochs, progress=progress, n_snapshot=500, **recipe)
+
+
+def save_result(result: TrainResult, path, overwrite: bool = False):
+    """Save the sampling weights of a :class:`TrainResult` (EMA if any) with its curves and snapshots."""
+    from .checkpoints import save_checkpoint
+
+    net = result.ema_model if result.ema_model is not None else result.model
+    extras = {"history": torch.tensor(result.history, dtype=torch.float32),
+              "bucket_history": result.bucket_history.float(), "bucket_edges": result.bucket_edges}
+    extras |= {f"snapshot_{e}": s.float() for e, s in result.snapshots.items()}
+    info = {"settings": result.settings, "elapsed": round(result.elapsed, 2)}
+    return save_checkpoint(path, net, result.schedule, result.normalizer, result.prediction,
+                           info=info, extras=extras, overwrite=overwrite)
+
+
+def load_result(path) -> TrainResult:
+    """A :class:`TrainResult` rebuilt from a file written by :func:`save_result` (no training)."""
+    from .checkpoints import load_checkpoint
+
+    ck = load_checkpoint(path)
+    ex = ck.extras
+    snaps = {int(k.split("_", 1)[1]): v for k, v in ex.items() if k.startswith("snapshot_")}
+    return TrainResult(model=ck.model, ema_model=None, schedule=ck.schedule, prediction=ck.prediction,
+                       normalizer=ck.normalizer, history=ex["history"].double().tolist(),
+                       bucket_history=ex["bucket_history"].double(), bucket_edges=ex["bucket_edges"],
+                       snapshots=dict(sorted(snaps.items())), elapsed=float(ck.info.get("elapsed", 0.0)),
+                       settings=dict(ck.info.get("settings", {}), loaded_from=str(path)))
+
+
+def train_or_load(name: str, use_pretrained: bool, progress: bool = True) -> TrainResult:
+    """Notebook 05's switch: load ``checkpoints/<name>.pt`` or train the default run now."""
+    if use_pretrained:
+        path = CHECKPOINT_DIR / CHECKPOINT_NAMES[name]
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing; run `make checkpoint` to create it")
+        return load_result(path)
+    return train_default(name, progress=progress)

@@ -126,7 +126,7 @@ def t_slider(draw_fn: DrawFn, T: int, value: int | None = None, description: str
     ``draw_fn(t)`` when released. Returns a :class:`SliderPlot` (``.slider``, ``.output``)."""
     T = check_int("T", T, 1)
     t_min = check_int("t_min", t_min, 0, T)
-    value = T // 2 if value is None else value
+    value = max(t_min, T // 2) if value is None else value
     value = check_int("value", value, t_min, T)
     if not isinstance(description, str):
         raise ValueError(f"description must be a string, got {type(description).__name__}")

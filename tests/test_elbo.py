@@ -67,6 +67,32 @@ def test_kl_term_is_weighted_eps_error_eq12(variance):
         assert torch.allclose(got, want, rtol=1e-9, atol=1e-9)
 
 
+def test_float32_network_gets_float32_input_and_float64_terms():
+    # an nn.Module with float32 weights: the bound casts x_t to float32 for it and computes the
+    # terms in float64; the result matches the same linear map applied in float64
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(2, 2)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.seen = lin, []
+
+        def forward(self, x, t):
+            self.seen.append(x.dtype)
+            return self.lin(x)
+
+    net = Net()
+    W, b = lin.weight.detach().double(), lin.bias.detach().double()
+    x0 = torch.randn(16, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    eps = torch.randn(16, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    got = kl_term(S, net, x0, 40, noise=eps)
+    assert net.seen == [torch.float32] and got.dtype == torch.float64
+    want = kl_term(S, lambda x, t: x @ W.T + b, x0, 40, noise=eps)   # a plain callable: float64 throughout
+    assert torch.allclose(got, want, rtol=1e-4)
+    assert not torch.allclose(got, kl_term(S, lambda x, t: x @ W + b, x0, 40, noise=eps), rtol=1e-4)
+
+
 def test_decoder_nll_is_weighted_eps_error():
     g = torch.Generator().manual_seed(2)
     model = lambda x, t: 0.5 * x

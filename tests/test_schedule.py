@@ -113,6 +113,7 @@ def test_prior_kl_by_hand_single_point():
     (lambda: make_schedule("quadratic"), "kind"),
     (lambda: Schedule(torch.tensor([0.1, 1.0])), "betas"),
     (lambda: Schedule(torch.tensor([])), "betas"),
+    (lambda: Schedule(torch.full((3, 3), 0.1)), "betas"),
     (lambda: prior_kl("linear", torch.zeros(2, 2)), "schedule"),
     (lambda: prior_kl(linear_schedule(), torch.zeros(2, 3)), "x0"),
     (lambda: Schedule.from_dict({"beta": [0.1]}), "betas"),

@@ -49,6 +49,12 @@ def test_t_slider_widget_contract():
     assert w.last_png.startswith(PNG_MAGIC) and _shown_png(w) == w.last_png
 
 
+def test_default_value_is_mid_chain_and_within_range():
+    assert t_slider(_draw_line, T=180).slider.value == 90
+    assert t_slider(_draw_line, T=1).slider.value == 1      # T // 2 = 0 would be below t_min = 1
+    assert t_slider(_draw_line, T=10, t_min=8).slider.value == 8
+
+
 def test_moving_the_slider_redraws():
     w = t_slider(_draw_line, T=180, value=20)
     first = w.last_png
