@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Port and kernel-cell timeout can be changed: make lab PORT=8899
 PORT   ?= 8888
 
-.PHONY: lab test test-browser setup outputs html slides clean-venv
+.PHONY: lab test test-browser setup outputs html slides clean-venv checkpoint bench
 
 setup: $(STAMP)
 
@@ -46,6 +46,14 @@ html: $(STAMP)
 
 slides: $(STAMP)
 	$(PY) scripts/export_course.py slides $(if $(EXECUTE),--execute)
+
+# Retrain notebook 05's networks into checkpoints/ (refuses to overwrite; OVERWRITE=1 replaces them).
+checkpoint: $(STAMP)
+	$(PY) scripts/make_checkpoint.py $(if $(OVERWRITE),--overwrite,)
+
+# Article configuration vs the course default: time-to-quality, final quality, sampling speed.
+bench: $(STAMP)
+	$(PY) benchmarks/bench_training.py
 
 clean-venv:
 	rm -rf $(VENV)

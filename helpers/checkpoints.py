@@ -89,6 +89,9 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, schedule: Schedul
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
     try:
         torch.save(payload, tmp)
         if path.exists() and not overwrite:  # appeared meanwhile

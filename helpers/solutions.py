@@ -176,6 +176,46 @@ Mixing up $\\alpha_t$ (one step) and $\\bar\\alpha_t$ (all steps so far) is the 
 $\\varepsilon$ uses $\\bar\\alpha_t$, the division uses $\\alpha_t$.
 ''')
 
+# ----------------------------------------------------------------------------- 05
+_add("05_simple_loss", notebook="05", title="the simple loss for given t and ε",
+     answer='''
+def my_simple_loss(model, schedule, x0, t, eps):
+    ab = schedule.alpha_bar[t].to(x0.dtype).unsqueeze(-1)       # (n, 1): ᾱ_t of each point
+    x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps                  # eq. 4
+    return (eps - model(x_t, t)).square().mean()                  # eq. 14 (mean over points and coords)
+''',
+     call="ok = check_05_simple_loss(my_simple_loss)",
+     setup="from helpers.exercises_05_06 import check_05_simple_loss",
+     explanation='''
+Algorithm 1 of Ho et al.: noise each $x_0$ to its own $t$ with eq. 4,
+$x_t = \\sqrt{\\bar\\alpha_t}\\,x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\varepsilon$, ask the network for the noise,
+and take the squared error against the $\\varepsilon$ that was really used (eq. 14). `t` holds one step per point,
+so `alpha_bar[t]` has shape `(n,)`; `unsqueeze(-1)` makes it `(n, 1)` so it broadcasts over the two
+coordinates. `.mean()` averages over points *and* coordinates (the article's `.square().mean()`); summing the
+coordinates instead gives twice the value — the check recognises that slip. The target is $\\varepsilon$,
+not $x_0$: predicting $x_0$ is a different parameterisation (notebook 07, §4).
+''')
+
+# ----------------------------------------------------------------------------- 06
+_add("06_reverse_step", notebook="06", title="one reverse step of the article",
+     answer='''
+def my_p_sample(schedule, x_t, t, eps, z):
+    beta, alpha, ab = schedule.beta[t], schedule.alpha[t], schedule.alpha_bar[t]
+    mean = (x_t - beta / (1 - ab).sqrt() * eps) / alpha.sqrt()    # eq. 11
+    return mean + beta.sqrt() * z                                 # σ_t² = β_t
+''',
+     call="ok = check_06_reverse_step(my_p_sample)",
+     setup="from helpers.exercises_05_06 import check_06_reverse_step",
+     explanation='''
+Eq. 11 gives the mean of $p_\\theta(x_{t-1}\\mid x_t)$ in terms of the predicted noise:
+$\\mu_\\theta = \\frac{1}{\\sqrt{\\alpha_t}}\\big(x_t - \\frac{\\beta_t}{\\sqrt{1-\\bar\\alpha_t}}\\,\\varepsilon_\\theta\\big)$ —
+it is the posterior mean $\\tilde\\mu_t$ of notebook 03 with $x_0$ replaced by the guess that
+$\\varepsilon_\\theta$ implies. Then add noise with the article's variance $\\sigma_t^2 = \\beta_t$, i.e.
+$\\sqrt{\\beta_t}\\,z$. Common slips: dividing by $\\alpha_t$ instead of $\\sqrt{\\alpha_t}$, and
+$\\sqrt{1-\\alpha_t}$ instead of $\\sqrt{1-\\bar\\alpha_t}$ in the $\\varepsilon$ coefficient. At $t = 1$ the loop
+adds no noise (notebook 06, §4), which is why the exercise asks for $t \\ge 2$.
+''')
+
 # ----------------------------------------------------------------------------- 07
 _add("07_ddim_step", notebook="07", title="the deterministic DDIM jump",
      answer='''

@@ -8,11 +8,12 @@ checks them against a fresh run); ``--execute`` runs each notebook first, in mem
 fresh kernel (the files in notebooks/ are never changed).
 
 Offline: every script and style sheet the pages load (MathJax 2 for the equations,
-require.js, jQuery, reveal.js 4, the ipywidgets HTML manager that shows the stored widget
-outputs) is copied next to the pages into ``<out>/_static/``; nothing is fetched from a CDN
+require.js, jQuery, reveal.js 4, Font Awesome for the animation player's buttons, the
+ipywidgets HTML manager that shows the stored widget outputs) is copied next to the pages
+into ``<out>/_static/``; nothing is fetched from a CDN
 when a page is opened. The assets come from the npm registry once, on first use, into the
-git-ignored ``scripts/vendor/node_modules`` (versions pinned in scripts/vendor/package.json
-and in HTML_MANAGER below).
+git-ignored ``scripts/vendor/node_modules`` and ``scripts/vendor/html-manager`` (versions
+pinned in scripts/vendor/package.json, its lock file, and HTML_MANAGER below).
 
 Slides: a cell's own ``slideshow.slide_type`` metadata wins. Cells without it follow one
 rule, so notebooks need no slide markup: a Markdown cell that starts with an H1 or H2
@@ -42,7 +43,7 @@ NOTEBOOKS = ROOT / "notebooks"
 VENDOR = ROOT / "scripts" / "vendor"
 MODULES = VENDOR / "node_modules"
 HTML_MANAGER = "@jupyter-widgets/html-manager@1.0.7"  # ipywidgets 8's static renderer (npm pack: no deps)
-HTML_MANAGER_DIR = MODULES / "@jupyter-widgets" / "html-manager"
+HTML_MANAGER_DIR = VENDOR / "html-manager"   # outside node_modules, which `npm install` prunes
 
 # What is copied into <out>/_static (source relative to node_modules -> target in _static).
 MATHJAX_PARTS = ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/input/TeX",
@@ -72,7 +73,7 @@ def _run(cmd: list[str], cwd: Path) -> None:
 def ensure_assets() -> None:
     """Install the pinned browser assets into scripts/vendor/node_modules on first use."""
     needed = ["reveal.js/dist/reveal.js", "requirejs/require.js", "jquery/dist/jquery.min.js",
-              "mathjax/MathJax.js"]
+              "mathjax/MathJax.js", "font-awesome/css/font-awesome.min.css"]
     if not all((MODULES / p).exists() for p in needed):
         install = "ci" if (VENDOR / "package-lock.json").exists() else "install"
         _run(["npm", install, "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], VENDOR)
@@ -88,7 +89,6 @@ def ensure_assets() -> None:
                 tar.extractall(tmp, members=members, filter="data")
             if HTML_MANAGER_DIR.exists():
                 shutil.rmtree(HTML_MANAGER_DIR)
-            HTML_MANAGER_DIR.parent.mkdir(parents=True, exist_ok=True)
             shutil.copytree(Path(tmp) / "package", HTML_MANAGER_DIR)
 
 
@@ -110,6 +110,8 @@ def copy_static(out: Path, slides: bool) -> None:
     for f in (HTML_MANAGER_DIR / "dist").iterdir():
         if f.name == "embed-amd.js" or not f.name.endswith(".js"):   # the AMD bundle + its fonts
             _copy(f, static / "html-manager" / f.name)
+    for part in ("css", "fonts"):
+        _copy(MODULES / "font-awesome" / part, static / "font-awesome" / part)
     if slides:
         for part in ("dist", "plugin"):
             _copy(MODULES / "reveal.js" / part, static / "reveal.js" / part)
@@ -129,6 +131,21 @@ def exporter_settings(slides: bool) -> dict:
         settings.update(reveal_url_prefix="_static/reveal.js", reveal_theme="white",
                         font_awesome_url="", reveal_scroll=True)
     return settings
+
+
+# Outputs may link a CDN themselves (matplotlib's animation player links Font Awesome for its
+# buttons); such links are pointed at the local copy in _static.
+LOCAL_COPIES = {
+    re.compile(r"https?://[^\"'\s]*font-awesome/4\.\d+\.\d+/css/font-awesome(\.min)?\.css"):
+        "_static/font-awesome/css/font-awesome.min.css",
+}
+
+
+def localise(page: str) -> str:
+    """Replace the CDN links that notebook outputs carry by the local copies in _static."""
+    for pattern, local in LOCAL_COPIES.items():
+        page = pattern.sub(local, page)
+    return page
 
 
 # ----------------------------------------------------------------------------- notebooks
@@ -281,7 +298,7 @@ def export(kind: str, out: Path, paths: list[str], run: bool) -> list[Path]:
             nb = mark_slides(nb)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
         target = out / (path.stem + (".slides.html" if slides else ".html"))
-        target.write_text(body, encoding="utf-8")
+        target.write_text(localise(body), encoding="utf-8")
         entries.append((title, target.name))
         written.append(target)
         print(f"wrote {target.relative_to(out.parent) if out.parent in target.parents else target}")

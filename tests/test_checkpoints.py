@@ -97,3 +97,51 @@ def test_save_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="info must be JSON"):
         save_checkpoint(tmp_path / "x.pt", PredictNoiseNet(8), sched, info={"a": object()})
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_train_result_round_trip_keeps_curves_and_snapshots(tmp_path):
+    from helpers.train import load_result, save_result, train
+
+    torch.manual_seed(0)
+    sched = linear_schedule(30)
+    data = sample(128, generator=0)
+    r = train(TimeEmbeddingNet(30, hidden=16, n_blocks=1, emb_dim=8), data, sched, epochs=4, batch_size=64,
+              normalizer=Normalizer.fit(data), snapshot_epochs=(2, 4), n_snapshot=20, progress=False)
+    back = load_result(save_result(r, tmp_path / "r.pt"))
+    assert back.history == pytest.approx(r.history, rel=1e-6)
+    assert torch.allclose(back.bucket_history, r.bucket_history.float().double())
+    assert sorted(back.snapshots) == [2, 4] and torch.equal(back.snapshots[4], r.snapshots[4])
+    assert back.normalizer == r.normalizer and back.settings["epochs"] == 4
+    x = torch.randn(5, 2)
+    t = torch.full((5,), 7)
+    with torch.no_grad():
+        assert torch.equal(back.sampler(x, t), r.sampler(x, t))
+
+
+def test_committed_checkpoints_load_and_match_the_default_run():
+    from helpers.train import CHECKPOINT_DIR, CHECKPOINT_NAMES, DEFAULT_NETWORKS, load_result
+
+    for name, file in CHECKPOINT_NAMES.items():
+        path = CHECKPOINT_DIR / file
+        assert path.stat().st_size < 400_000  # kilobytes, not megabytes
+        r = load_result(path)
+        assert type(r.model).__name__ == name
+        cfg = r.model.config()
+        assert cfg["T"] == 180 and all(cfg[k] == v for k, v in DEFAULT_NETWORKS[name].items())
+        assert len(r.history) == 1000 and sorted(r.snapshots)[-1] == 1000
+        x = p_sample_loop(r.sampler, r.schedule, 200, generator=0)
+        assert torch.isfinite(x).all()
+
+
+def test_make_checkpoint_refuses_to_overwrite():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "checkpoints").glob("butterfly_*.pt"))
+    before = [f.read_bytes() for f in files]
+    res = subprocess.run([sys.executable, str(root / "scripts" / "make_checkpoint.py")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "refusing to overwrite" in res.stderr and "OVERWRITE=1" in res.stderr
+    assert [f.read_bytes() for f in files] == before
