@@ -4,7 +4,8 @@
     make checkpoint OVERWRITE=1     (or: python scripts/make_checkpoint.py --overwrite)
 
 Writes ``checkpoints/butterfly_default.pt`` (TimeEmbeddingNet) and
-``checkpoints/butterfly_article_net.pt`` (the article's PredictNoiseNet, same recipe), each
+``checkpoints/butterfly_article_net.pt`` (the article's PredictNoiseNet, same data and recipe
+with half the epochs: ``helpers.train.default_recipe``), each
 with its loss curves and sample snapshots, so notebook 05's ``USE_PRETRAINED = True`` and
 notebook 06 need no training. It refuses to replace an existing file unless asked.
 """

@@ -119,7 +119,8 @@ def test_train_result_round_trip_keeps_curves_and_snapshots(tmp_path):
 
 
 def test_committed_checkpoints_load_and_match_the_default_run():
-    from helpers.train import CHECKPOINT_DIR, CHECKPOINT_NAMES, DEFAULT_NETWORKS, load_result
+    from helpers.train import (ARTICLE_EPOCHS, CHECKPOINT_DIR, CHECKPOINT_NAMES, DEFAULT_N_DATA, DEFAULT_NETWORKS,
+                               default_recipe, load_result)
 
     for name, file in CHECKPOINT_NAMES.items():
         path = CHECKPOINT_DIR / file
@@ -128,7 +129,11 @@ def test_committed_checkpoints_load_and_match_the_default_run():
         assert type(r.model).__name__ == name
         cfg = r.model.config()
         assert cfg["T"] == 180 and all(cfg[k] == v for k, v in DEFAULT_NETWORKS[name].items())
-        assert len(r.history) == 1000 and sorted(r.snapshots)[-1] == 1000
+        recipe = default_recipe(name)   # stale checkpoints (recipe changed, not regenerated) fail here
+        assert len(r.history) == recipe["epochs"]
+        assert sorted(r.snapshots) == [e for e in ARTICLE_EPOCHS if e <= recipe["epochs"]]
+        assert r.settings["n_data"] == DEFAULT_N_DATA
+        assert all(r.settings[k] == v for k, v in recipe.items()), (name, r.settings, recipe)
         x = p_sample_loop(r.sampler, r.schedule, 200, generator=0)
         assert torch.isfinite(x).all()
 

@@ -158,8 +158,9 @@ class LabPage:
         """Clear stored outputs, Run All, wait until every code cell ran (or one failed).
 
         Stored outputs carry prompts like [3]: already, so they are cleared first; a finished
-        run is then: `n_code_cells` numbered prompts, none pending ([*]), and the kernel idle.
-        Returns the final page state.
+        run is then: `n_code_cells` numbered prompts, none pending ([*]), and the kernel idle
+        for a moment (Run All queues every cell at once, so the kernel stays busy until the
+        last one, hidden-input cells included, has run). Returns the final page state.
         """
         self.menu("Edit", "editmenu:clear-all")
         self.page.wait_for_function(

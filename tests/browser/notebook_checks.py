@@ -36,6 +36,10 @@ def source(cell: dict) -> str:
     return text if isinstance(text, str) else "".join(text)
 
 
+def input_hidden(cell: dict) -> bool:
+    return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden", False))
+
+
 def stored_sliders(nb: dict) -> int | None:
     """Sliders on screen in the notebook's stored outputs (the run that made them, by nbconvert):
     slider models reachable from the displayed widget views. None if no widget state is stored."""
@@ -141,7 +145,9 @@ def check_notebook(lab, notebook: Path) -> dict:
     Returns the timings (seconds) of the steps."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    n_code = sum(bool(source(c).strip()) for c in cells)  # JupyterLab skips empty cells
+    # Prompts [n] to wait for: JupyterLab skips empty cells, and a cell whose code is hidden
+    # (metadata jupyter.source_hidden, e.g. an exercise's solution) shows no prompt at all.
+    n_code = sum(bool(source(c).strip()) and not input_hidden(c) for c in cells)
     n_sliders, exact = expected_sliders(nb)
     shot = SCREENSHOT_DIR / f"{notebook.stem}.png"
     timings = {}
