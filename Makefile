@@ -25,8 +25,10 @@ $(STAMP): requirements.txt pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
 
+# One torch/BLAS thread per worker: two workers with two threads each oversubscribe a 2-core
+# machine and make small tensor ops 10x slower (measured).
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile tests notebooks \
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile tests notebooks \
 	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # Only the browser tests: each notebook run in JupyterLab in headless Chromium, sliders moved

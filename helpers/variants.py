@@ -49,6 +49,13 @@ def training_data(n_data: int = DEFAULT_N_DATA) -> torch.Tensor:
     return default_data()[0][:n_data]
 
 
+def data_fingerprint(n_data: int) -> float:
+    """A number that changes when the training points change (stored with each variant, so a
+    test notices when the course's default data moved on and the variants need retraining)."""
+    x = training_data(n_data).double()
+    return round(float((x * torch.arange(1, x.shape[0] + 1, dtype=torch.float64)[:, None]).sum()), 6)
+
+
 def recipe(name: str) -> dict:
     """The training settings of variant ``name``: the course's default recipe, with the same
     number of gradient steps for every variant (fewer points -> more epochs)."""
@@ -81,7 +88,7 @@ def train_variant(name: str, progress: bool = False) -> tuple[Checkpoint, float]
     result = train(net, training_data(v["n_data"]), schedule, seed=DEFAULT_SEED, normalizer=norm,
                    progress=progress, **settings)
     model = result.ema_model if result.ema_model is not None else result.model
-    info = {"variant": name, "settings": result.settings}
+    info = {"variant": name, "settings": result.settings, "data_fingerprint": data_fingerprint(v["n_data"])}
     ckpt = Checkpoint(model=model.eval(), schedule=schedule, normalizer=norm,
                       prediction=v["prediction"], info=info)
     return ckpt, result.elapsed

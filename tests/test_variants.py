@@ -4,7 +4,8 @@ import torch
 
 from helpers.networks import count_parameters
 from helpers.train import DEFAULT_N_DATA
-from helpers.variants import BASELINE, N_SMALL, VARIANTS, load_variant, recipe, training_data, variant_path
+from helpers.variants import (BASELINE, N_SMALL, VARIANTS, data_fingerprint, load_variant, recipe,
+                              training_data, variant_path)
 
 BASE = BASELINE
 
@@ -36,6 +37,10 @@ def test_variants_share_the_budget_and_differ_in_one_choice(loaded):
             assert got[key] == want[key], (name, key)
         assert {k: got[k] for k in recipe(name)} == recipe(name), name   # what the script promises
         assert ck.normalizer == base.normalizer
+        if name != BASE:        # the baseline is notebook 05's checkpoint, trained on all the data
+            assert ck.info["data_fingerprint"] == data_fingerprint(spec["n_data"]), (
+                f"{name} was trained on other points than training_data({spec['n_data']}); "
+                "run `python scripts/train_variants.py --force`")
     assert loaded["cosine_eps"].schedule.T == base.schedule.T
 
 

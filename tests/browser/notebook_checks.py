@@ -40,9 +40,10 @@ def input_hidden(cell: dict) -> bool:
     return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden", False))
 
 
-def stored_sliders(nb: dict) -> int | None:
-    """Sliders on screen in the notebook's stored outputs (the run that made them, by nbconvert):
-    slider models reachable from the displayed widget views. None if no widget state is stored."""
+def stored_slider_models(nb: dict) -> list[dict] | None:
+    """The sliders on screen in the notebook's stored outputs (the nbconvert run that made
+    them), in page order: slider models reachable from the displayed widget views.
+    None if the notebook stores no widget state."""
     state = nb.get("metadata", {}).get("widgets", {}).get(
         "application/vnd.jupyter.widget-state+json", {}).get("state")
     if not state:
@@ -52,40 +53,55 @@ def stored_sliders(nb: dict) -> int | None:
         return [o["data"][WIDGET_VIEW]["model_id"] for o in outputs
                 if WIDGET_VIEW in o.get("data", {})]
 
-    def count(model_id: str, seen: set) -> int:
+    found: list[dict] = []
+    seen: set = set()
+
+    def visit(model_id: str) -> None:
         if model_id in seen or model_id not in state:
-            return 0
+            return
         seen.add(model_id)
         model = state[model_id]
-        inner = model["state"].get("children", []) + views(model["state"].get("outputs", []))
-        return (model["model_name"] in SLIDER_MODELS) + sum(
-            count(ref.removeprefix("IPY_MODEL_"), seen) for ref in inner)
+        if model["model_name"] in SLIDER_MODELS:
+            found.append(model)
+        for ref in model["state"].get("children", []) + views(model["state"].get("outputs", [])):
+            visit(ref.removeprefix("IPY_MODEL_"))
 
-    seen: set = set()
-    return sum(count(model_id, seen) for cell in nb["cells"]
-               for model_id in views(cell.get("outputs", [])))
+    for cell in nb["cells"]:
+        for model_id in views(cell.get("outputs", [])):
+            visit(model_id)
+    return found
 
 
-def expected_sliders(nb: dict) -> tuple[int, bool]:
-    """(number of sliders a student should see, whether that number is exact).
-
-    From the stored outputs when they hold widget state; else at least the slider calls in the
-    code (interact() and helpers may make more than the calls show)."""
-    stored = stored_sliders(nb)
-    if stored is not None:
-        return stored, True
+def expected_sliders(nb: dict) -> tuple[int, bool, list[dict] | None]:
+    """(number of sliders a student should see, whether that number is exact, their stored
+    models or None). From the stored widget state when there is one; else at least the slider
+    calls in the code (interact() and helpers may make more than the calls show)."""
+    models = stored_slider_models(nb)
+    if models is not None:
+        return len(models), True, models
     code = "\n".join(re.sub(r"#.*", "", source(c)) for c in nb["cells"]
                      if c["cell_type"] == "code")
     calls = len(SLIDER_CALL_RE.findall(code))
-    return max(calls, bool(INTERACT_RE.search(code))), False
+    return max(calls, bool(INTERACT_RE.search(code))), False, None
 
 
 def _value(text: str) -> float:
     return float(re.sub(r"[^0-9eE+\-.]", "", text))
 
 
-def move_and_check(lab, slider, how: str) -> tuple[str, str]:
-    """Move one slider as a user would; assert the readout and the plot's pixels changed."""
+def _is_number(text: str) -> bool:
+    try:
+        _value(text)
+        return True
+    except ValueError:
+        return False
+
+
+def move_and_check(lab, slider, how: str, model: dict | None = None) -> tuple[str, str]:
+    """Move one slider as a user would; assert the readout and the plot's pixels changed.
+
+    `model` is the slider's stored widget model, if known: a SelectionSlider's handle moves
+    over option indices and its readout shows the option's label."""
     cell = lab.cell_of(slider)
     before_readout, before_images = lab.readout(slider), lab.images(cell)
     values = lab.handle_values(slider)
@@ -100,11 +116,17 @@ def move_and_check(lab, slider, how: str) -> tuple[str, str]:
     label = slider.locator(".widget-label").first.inner_text().strip() or "slider"
     assert after_readout != before_readout, (
         f"{how}: readout of {label!r} stayed {before_readout!r}")
-    handle_text = after_values["text"]  # the handle's value as noUiSlider rounds it for ARIA
-    decimals = len(handle_text.split(".")[1]) if "." in handle_text else 0
-    assert _value(after_readout) == pytest.approx(
-            _value(handle_text), abs=0.51 * 10.0 ** -decimals, rel=1e-6), (
-        f"{how}: readout {after_readout!r} does not show the handle's value {handle_text}")
+    labels = (model or {}).get("state", {}).get("_options_labels")
+    if labels:  # SelectionSlider: handle at index i, readout shows labels[i]
+        index = round(_value(after_values["now"]))
+        assert after_readout == str(labels[index]), (
+            f"{how}: readout {after_readout!r}, handle at option {index} = {labels[index]!r}")
+    elif _is_number(after_readout):
+        handle_text = after_values["text"]  # the handle's value as noUiSlider rounds it for ARIA
+        decimals = len(handle_text.split(".")[1]) if "." in handle_text else 0
+        assert _value(after_readout) == pytest.approx(
+                _value(handle_text), abs=0.51 * 10.0 ** -decimals, rel=1e-6), (
+            f"{how}: readout {after_readout!r} does not show the handle's value {handle_text}")
     if how != "drag":
         target = values["min"] if at_max else values["max"]
         assert _value(after_values["now"]) == pytest.approx(_value(target)), (
@@ -148,7 +170,7 @@ def check_notebook(lab, notebook: Path) -> dict:
     # Prompts [n] to wait for: JupyterLab skips empty cells, and a cell whose code is hidden
     # (metadata jupyter.source_hidden, e.g. an exercise's solution) shows no prompt at all.
     n_code = sum(bool(source(c).strip()) and not input_hidden(c) for c in cells)
-    n_sliders, exact = expected_sliders(nb)
+    n_sliders, exact, models = expected_sliders(nb)
     shot = SCREENSHOT_DIR / f"{notebook.stem}.png"
     timings = {}
     try:
@@ -192,10 +214,10 @@ def check_notebook(lab, notebook: Path) -> dict:
         # 3. Moving a slider as a student would redraws its plot and shows the new value.
         t0 = time.monotonic()
         for i in range(shown):
-            slider = sliders.nth(i)
+            slider, model = sliders.nth(i), models[i] if models else None
             if i == 0:
-                move_and_check(lab, slider, "drag")
-            move_and_check(lab, slider, "keyboard")
+                move_and_check(lab, slider, "drag", model)
+            move_and_check(lab, slider, "keyboard", model)
         # Dropdowns that sit with a plot in their cell (e.g. the sampler of 07) redraw it too.
         dropdowns = lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-dropdown")
         for i in range(dropdowns.count()):
@@ -203,7 +225,8 @@ def check_notebook(lab, notebook: Path) -> dict:
                 choose_and_check(lab, dropdowns.nth(i))
         timings["widgets"] = time.monotonic() - t0
         if shown:  # the screenshot shows the first slider and its plot
-            lab.sliders().first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            lab.sliders().first.evaluate("""e => { e.scrollIntoView({block: 'start'});
+                const s = e.closest('.jp-WindowedPanel-outer'); if (s) s.scrollTop -= 60; }""")
         lab.screenshot(shot)
         lab.screenshot(SCREENSHOT_DIR / f"{notebook.stem}-full.png", full=True)
     except BaseException:
