@@ -89,9 +89,8 @@ class LabServer:
     def __init__(self, base: Path):
         self.base = base
         self.course = base / "course"
-        # Copy the whole course (not only notebooks/) so relative paths such as ../data work.
-        source = NOTEBOOK_DIR.parent if NOTEBOOK_DIR.parent == REPO else NOTEBOOK_DIR
-        if source == REPO:
+        if NOTEBOOK_DIR.parent == REPO:
+            # the whole course, not only notebooks/, so paths such as ../checkpoints still work
             shutil.copytree(REPO, self.course, ignore=COPY_IGNORE)
             self.root = self.course / NOTEBOOK_DIR.name
         else:
