@@ -36,6 +36,8 @@ SOLUTIONS: dict[str, Solution] = {}
 
 
 def _add(key: str, **fields) -> None:
+    if key in SOLUTIONS:
+        raise ValueError(f"solution {key!r} is registered twice")
     SOLUTIONS[key] = Solution(**fields)
 
 
@@ -140,40 +142,6 @@ A `Linear(a, b)` holds an $a\\times b$ weight matrix and $b$ biases. The x-path 
 `Linear(2,h) → Linear(h,h) → Linear(h,h) → Linear(h,2)`, the t-path three `Linear(1,h)`.
 Total $2h^2 + 11h + 2$; for $h = 128$ that is 34 434. The quadratic term is the two hidden
 layers: doubling the width roughly quadruples the count.
-''')
-
-# ----------------------------------------------------------------------------- 05
-_add("05_simple_loss", notebook="05", title="the simple loss for given t and ε",
-     answer='''
-def my_simple_loss(model, schedule, x0, t, eps):
-    ab = schedule.alpha_bar[t].to(x0.dtype).unsqueeze(-1)       # (n, 1): ᾱ_t of each point
-    x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps                  # eq. 4
-    return (eps - model(x_t, t)).square().mean()                  # eq. 14 (mean over points and coords)
-''',
-     call="ok = check_05_simple_loss(my_simple_loss)",
-     setup="from helpers.exercises_05_06 import check_05_simple_loss",
-     explanation='''
-Each point has its own $t$, so $\\bar\\alpha_t$ is a column of shape $(n, 1)$ that broadcasts over the two
-coordinates. Build $x_t$ with eq. 4 from the **given** noise, and compare the network's output with that same
-noise. The usual slips: indexing `alpha` instead of `alpha_bar`, a row of shape $(n,)$ that broadcasts wrongly
-against $(n, 2)$, and summing over the coordinates (twice the article's `.mean()`).
-''')
-
-# ----------------------------------------------------------------------------- 06
-_add("06_reverse_step", notebook="06", title="one reverse step of the article",
-     answer='''
-def my_p_sample(schedule, x_t, t, eps, z):
-    beta, alpha, ab = schedule.beta[t], schedule.alpha[t], schedule.alpha_bar[t]
-    mean = (x_t - beta / (1 - ab).sqrt() * eps) / alpha.sqrt()    # eq. 11
-    return mean + beta.sqrt() * z                                 # σ_t² = β_t
-''',
-     call="ok = check_06_reverse_step(my_p_sample)",
-     setup="from helpers.exercises_05_06 import check_06_reverse_step",
-     explanation='''
-The article's `sample_loop` computes `a * (x - b * eps) + c * z` with $a = 1/\\sqrt{\\alpha_t}$,
-$b = \\beta_t/\\sqrt{1-\\bar\\alpha_t}$ and $c = \\sqrt{\\beta_t}$: eq. 11 for the mean plus $\\sigma_t z$.
-Mixing up $\\alpha_t$ (one step) and $\\bar\\alpha_t$ (all steps so far) is the usual slip; the coefficient of
-$\\varepsilon$ uses $\\bar\\alpha_t$, the division uses $\\alpha_t$.
 ''')
 
 # ----------------------------------------------------------------------------- 05
