@@ -29,6 +29,7 @@ from torch import nn
 from ._checks import check_float, check_int, check_points
 from .posterior import predict_eps_from_x0, predict_x0_from_eps
 from .sampling import EpsModel, model_device
+from .forward import noise_like
 from .schedule import Schedule, check_schedule
 
 
@@ -83,13 +84,7 @@ def ddim_step(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t: int, t_
     ab_s = float(schedule.alpha_bar[int(t_prev)])
     x_prev = ab_s ** 0.5 * x0_hat + max(1.0 - ab_s - sigma ** 2, 0.0) ** 0.5 * eps
     if sigma > 0:
-        if noise is None:
-            noise = torch.randn(x_t.shape, generator=generator, dtype=x_t.dtype).to(x_t.device)
-        else:
-            noise = check_points("noise", noise).to(device=x_t.device, dtype=x_t.dtype)
-            if noise.shape != x_t.shape:
-                raise ValueError(f"noise must have shape {tuple(x_t.shape)}, got {tuple(noise.shape)}")
-        x_prev = x_prev + sigma * noise
+        x_prev = x_prev + sigma * noise_like(x_t, noise, generator)
     return x_prev
 
 

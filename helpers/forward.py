@@ -11,12 +11,16 @@ from ._checks import check_int, check_points, check_timesteps
 from .schedule import Schedule, check_schedule
 
 
-def _noise_like(x: torch.Tensor, noise, generator) -> torch.Tensor:
+def noise_like(x: torch.Tensor, noise: torch.Tensor | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """ε ~ N(0, I) shaped like ``x`` (drawn on the generator's device, then moved to ``x``'s,
+    so a seed gives the same numbers on CPU, CUDA and MPS), or ``noise`` checked to match."""
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     if noise is None:
-        return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-    noise = check_points("noise", noise, x.shape[1]).to(x.dtype)
+        device = generator.device if generator is not None else torch.device("cpu")
+        return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(x.device)
+    noise = check_points("noise", noise, x.shape[1]).to(device=x.device, dtype=x.dtype)
     if noise.shape != x.shape:
         raise ValueError(f"noise must have the same shape as the points {tuple(x.shape)}, "
                          f"got {tuple(noise.shape)}")
@@ -32,7 +36,7 @@ def q_sample(schedule: Schedule, x0: torch.Tensor, t, noise: torch.Tensor | None
     check_schedule("schedule", schedule)
     x0 = check_points("x0", x0)
     t = check_timesteps("t", t, x0.shape[0], schedule.T, lo=0, device=x0.device)
-    eps = _noise_like(x0, noise, generator)
+    eps = noise_like(x0, noise, generator)
     ab = schedule.gather("alpha_bar", t, x0)
     return ab.sqrt() * x0 + (1 - ab).sqrt() * eps
 
@@ -43,7 +47,7 @@ def q_step(schedule: Schedule, x_prev: torch.Tensor, t, noise: torch.Tensor | No
     check_schedule("schedule", schedule)
     x_prev = check_points("x_prev", x_prev)
     t = check_timesteps("t", t, x_prev.shape[0], schedule.T, lo=1, device=x_prev.device)
-    eps = _noise_like(x_prev, noise, generator)
+    eps = noise_like(x_prev, noise, generator)
     return _step(x_prev, schedule.gather("beta", t, x_prev), eps)
 
 

@@ -13,8 +13,6 @@ fewer steps" on the strided sequence. Everything is in model units; decode for p
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Callable
 
 import ipywidgets as widgets
@@ -26,7 +24,7 @@ from ._checks import check_int
 from .ddim import ddim_sample_loop
 from .sampling import EpsModel, p_sample_loop
 from .schedule import Schedule
-from .widgets import figure_to_png
+from .widgets import figure_to_png, png_digest, show_png
 
 SAMPLERS = ("DDPM", "DDIM η=0", "DDIM η=1")
 _ETA = {"DDIM η=0": 0.0, "DDIM η=1": 1.0}
@@ -132,16 +130,11 @@ class SamplerExplorer(widgets.VBox):
         self.last, self.last_png = key, png
         self.n_draws += 1
         self.history.append(key)
-        self.output.outputs = ({
-            "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(png).decode("ascii"),
-                     "text/plain": f"<Figure for {key[0]}, {key[1]} steps>"},
-            "metadata": {},
-        },)
+        show_png(self.output, png, f"<Figure for {key[0]}, {key[1]} steps>")
 
     @property
     def png_digest(self) -> str | None:
-        return None if self.last_png is None else hashlib.sha1(self.last_png).hexdigest()[:12]
+        return png_digest(self.last_png)
 
     def state(self) -> dict:
         """What the callback recorded: sampler, steps, number of draws, whether it failed."""

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ._checks import check_int, check_points, check_timesteps
+from .forward import noise_like
 from .schedule import Schedule
 
 VARIANCES = ("beta", "beta_tilde")
@@ -116,12 +117,7 @@ def p_sample(model: EpsModel, schedule: Schedule, x_t: torch.Tensor, t,
     x_t = check_points("x_t", x_t)
     t = check_timesteps("t", t, x_t.shape[0], schedule.T, lo=1, device=x_t.device)
     mean, var = p_mean_variance(model, schedule, x_t, t, variance)
-    if noise is None:
-        noise = torch.randn(x_t.shape, generator=generator, dtype=x_t.dtype).to(x_t.device)
-    else:
-        noise = check_points("noise", noise).to(device=x_t.device, dtype=x_t.dtype)
-        if noise.shape != x_t.shape:
-            raise ValueError(f"noise must have shape {tuple(x_t.shape)}, got {tuple(noise.shape)}")
+    noise = noise_like(x_t, noise, generator)
     if not last_step_noise:
         var = torch.where(t.unsqueeze(-1) > 1, var, torch.zeros_like(var))
     return mean + var.sqrt() * noise

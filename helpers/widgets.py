@@ -48,6 +48,21 @@ def figure_to_png(fig: Figure, dpi: float = 80) -> bytes:
     return buf.getvalue()
 
 
+def show_png(output: widgets.Output, png: bytes, label: str) -> None:
+    """Replace an Output's content with one PNG in a single state update (no flicker, and it
+    works without a kernel round trip, so the browser and nbval see the same thing)."""
+    output.outputs = ({
+        "output_type": "display_data",
+        "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": label},
+        "metadata": {},
+    },)
+
+
+def png_digest(png: bytes | None) -> str | None:
+    """Short SHA-1 of a PNG (None for none): changes when the drawing changes."""
+    return None if png is None else hashlib.sha1(png).hexdigest()[:12]
+
+
 class SliderPlot(widgets.VBox):
     """A slider and an ``Output`` showing the PNG of ``draw_fn(slider.value)``.
 
@@ -98,18 +113,12 @@ class SliderPlot(widgets.VBox):
         self.last_png = png
         self.n_draws += 1
         self.history.append(value)
-        # Replace the Output's content in one state update (no flicker, and no kernel needed).
-        self.output.outputs = ({
-            "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(png).decode("ascii"),
-                     "text/plain": f"<Figure for {self.slider.description} = {value}>"},
-            "metadata": {},
-        },)
+        show_png(self.output, png, f"<Figure for {self.slider.description} = {value}>")
 
     @property
     def png_digest(self) -> str | None:
         """Short SHA-1 of the last PNG: changes when the drawing changes."""
-        return None if self.last_png is None else hashlib.sha1(self.last_png).hexdigest()[:12]
+        return png_digest(self.last_png)
 
     def __repr__(self) -> str:  # short: the default repr would include the PNG's base64 text
         return f"SliderPlot({self.slider.description} = {self.slider.value})"

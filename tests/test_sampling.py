@@ -111,5 +111,5 @@ def test_step_rejects_bad_input():
         p_sample(toy_eps, sched, torch.zeros(3, 3), 2)
     with pytest.raises(ValueError, match="model must return"):
         p_sample(lambda x, t: x[:, :1], sched, x, 2)
-    with pytest.raises(ValueError, match="noise must have shape"):
+    with pytest.raises(ValueError, match="noise must have the same shape"):
         p_sample(toy_eps, sched, x, 2, noise=torch.zeros(2, 2))
