@@ -87,7 +87,7 @@ The signal's variance in $x_t$ is $\\bar\\alpha_t$, the noise's $1-\\bar\\alpha_
 when $\\bar\\alpha_t = \\tfrac12$, i.e. $\\mathrm{SNR}(t) = 1$. `alpha_bar < 0.5` is a boolean
 tensor over $t = 0..T$; `nonzero()[0]` is the first index where it holds — and because the array is
 indexed by the paper's $t$, that index *is* $t$. For the default linear schedule ($T = 180$) it is
-about a third of the way; the cosine schedule crosses later (it keeps more signal mid-chain).
+$t = 47$, about a quarter of the way; the cosine schedule crosses later (it keeps more signal mid-chain).
 ''')
 
 # ----------------------------------------------------------------------------- 03
@@ -140,7 +140,7 @@ def my_param_count(h):
      explanation='''
 A `Linear(a, b)` holds an $a\\times b$ weight matrix and $b$ biases. The x-path is
 `Linear(2,h) → Linear(h,h) → Linear(h,h) → Linear(h,2)`, the t-path three `Linear(1,h)`.
-Total $2h^2 + 11h + 2$; for $h = 128$ that is 34 434. The quadratic term is the two hidden
+The x-path holds $2h^2 + 7h + 2$, the t-path $6h$: total $2h^2 + 13h + 2$; for $h = 128$ that is 34 434. The quadratic term is the two hidden
 layers: doubling the width roughly quadruples the count.
 ''')
 

@@ -253,7 +253,7 @@ DEFAULT_NETWORKS = {"PredictNoiseNet": dict(num_units=128), "TimeEmbeddingNet": 
 #: 40 % slower), batches of 1000 on 8000 points, 16 000 points in batches of 2667 (twice as slow).
 DEFAULT_RECIPE = dict(epochs=1000, batch_size=2000, lr=1e-2, lr_schedule="onecycle", ema=None, clip=1.0)
 #: per-network changes to DEFAULT_RECIPE in notebook 05: the article's PredictNoiseNet costs about
-#: 1.75x as much per step, so it gets half the epochs (3000 steps) -- about the same training time
+#: 1.3-1.75x as much per step (measured, depending on load), so it gets half the epochs (3000 steps) -- about the same training time
 #: -- which keeps notebook 05 near a minute and a half in all.
 RECIPE_OVERRIDES = {"PredictNoiseNet": dict(epochs=500)}
 #: the course's sampling variance: the posterior's sigma_t^2 = beta-tilde_t (Ho et al. found it as

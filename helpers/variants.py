@@ -8,7 +8,7 @@ only one thing changes per run:
 * ``cosine_eps``  — cosine schedule (Nichol & Dhariwal 2021), ε-prediction
 * ``linear_x0``   — linear schedule, the network predicts x_0 instead of ε
 * ``cosine_x0``   — cosine schedule and x_0-prediction
-* ``small_data``  — the baseline trained on 200 points instead of 4000 (same number of steps),
+* ``small_data``  — the baseline trained on 200 points instead of the default data set (same number of steps),
   for the memorisation section
 
 ``python scripts/train_variants.py`` trains the other four and writes
