@@ -22,8 +22,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
 
+# Bound to 127.0.0.1 with token auth on; --allow-root only when run as root (containers).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # One torch/BLAS thread per worker: two workers with two threads each oversubscribe a 2-core
 # machine and make small tensor ops 10x slower (measured).
