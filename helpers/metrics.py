@@ -156,12 +156,6 @@ def sample_quality(samples: torch.Tensor, noise: float = DEFAULT_NOISE, seed: in
     return out
 
 
-def format_quality(q: dict[str, float]) -> str:
-    """One line: "MMD 1.12× noise floor, distance to curve 1.05× noise floor"."""
-    return (f"MMD {q['mmd_ratio']:.2f}× noise floor, "
-            f"distance to curve {q['dist_ratio']:.2f}× noise floor")
-
-
 def denoiser_error(model, schedule, reference, x0: torch.Tensor, timesteps, seed: int = 0) -> dict[str, torch.Tensor]:
     """How far ``model``'s ε̂ is from the exact ε* = ``reference`` (e.g. ``OptimalDenoiser``), per t.
 
